@@ -3,8 +3,8 @@ module github.com/restycache/restycache
 go 1.24.0
 
 require (
-	github.com/go-resty/resty/v2 v2.17.2 // indirect
-	github.com/mattn/go-sqlite3 v1.14.53 // indirect
-	golang.org/x/net v0.43.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
+	github.com/go-resty/resty/v2 v2.17.2
+	github.com/mattn/go-sqlite3 v1.14.53
 )
+
+require golang.org/x/net v0.43.0 // indirect

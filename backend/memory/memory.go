@@ -1,0 +1,314 @@
+// Package memory is restycache's zero-configuration storage backend: an
+// in-process map with optional least-recently-used eviction. Nothing
+// survives the process; use backend/sqlite or a server backend for that.
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/restycache/restycache/backend"
+)
+
+// ErrTooLarge is returned (wrapped) by Set when a single entry is larger
+// than Options.MaxBytes, so it could never fit. Test for it with errors.Is.
+var ErrTooLarge = errors.New("restycache/memory: entry larger than MaxBytes")
+
+// Options configures a Backend. The zero value is an unbounded cache using
+// the wall clock.
+type Options struct {
+	// MaxEntries is the most entries the backend holds; when a Set would
+	// exceed it, the least recently used entries are evicted. Zero or
+	// negative means no limit (the default).
+	MaxEntries int
+	// MaxBytes bounds the sum of len(key)+len(value) over all entries;
+	// when a Set would exceed it, the least recently used entries are
+	// evicted. A single entry larger than MaxBytes is refused with
+	// ErrTooLarge. Zero or negative means no limit (the default).
+	MaxBytes int64
+	// Clock returns the current time, against which expiry is judged.
+	// Nil means time.Now; set it in tests.
+	Clock func() time.Time
+}
+
+// Backend is an in-memory backend.Storage. Get counts as a use for the LRU
+// order. Expired entries are dropped when a read finds them and by
+// DeleteExpired. It is safe for concurrent use; create it with New.
+type Backend struct {
+	maxEntries int
+	maxBytes   int64
+	now        func() time.Time
+
+	mu       sync.Mutex
+	items    map[string]*entry
+	lru      entry // sentinel: lru.next is the most recently used
+	bytes    int64 // sum of len(key)+len(value)
+	expiring int   // entries with a non-zero expiry
+	closed   bool
+}
+
+// entry is one stored value and its place in the LRU list.
+type entry struct {
+	key        string
+	value      []byte
+	expiresAt  time.Time // zero: never
+	prev, next *entry
+}
+
+func (e *entry) size() int64 { return int64(len(e.key) + len(e.value)) }
+
+// New returns an empty in-memory backend. When several Options are given the
+// last one wins; with none, the backend is unbounded and uses time.Now.
+// New never fails.
+func New(opts ...Options) *Backend {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[len(opts)-1]
+	}
+	b := &Backend{
+		maxEntries: o.MaxEntries,
+		maxBytes:   o.MaxBytes,
+		now:        o.Clock,
+		items:      map[string]*entry{},
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	b.lru.next, b.lru.prev = &b.lru, &b.lru
+	return b
+}
+
+var _ backend.Storage = (*Backend)(nil)
+
+// check reports a done context or a closed backend; b.mu must be held.
+func (b *Backend) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("restycache/memory: %w", err)
+	}
+	if b.closed {
+		return backend.ErrClosed
+	}
+	return nil
+}
+
+func (b *Backend) expired(e *entry, now time.Time) bool {
+	return !e.expiresAt.IsZero() && !now.Before(e.expiresAt)
+}
+
+// unlink removes e from the LRU list.
+func (b *Backend) unlink(e *entry) {
+	e.prev.next = e.next
+	e.next.prev = e.prev
+	e.prev, e.next = nil, nil
+}
+
+// pushFront makes e the most recently used entry.
+func (b *Backend) pushFront(e *entry) {
+	e.prev = &b.lru
+	e.next = b.lru.next
+	b.lru.next.prev = e
+	b.lru.next = e
+}
+
+// remove deletes e from the map, the list and the accounting.
+func (b *Backend) remove(e *entry) {
+	delete(b.items, e.key)
+	b.unlink(e)
+	b.bytes -= e.size()
+	if !e.expiresAt.IsZero() {
+		b.expiring--
+	}
+}
+
+// Get returns the stored value itself, without copying it: the caller must
+// not modify the returned slice. A hit moves the entry to the front of the
+// LRU order. An expired entry is removed and reported as
+// backend.ErrNotFound.
+func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(ctx); err != nil {
+		return nil, err
+	}
+	e, ok := b.items[key]
+	if !ok {
+		return nil, backend.ErrNotFound
+	}
+	if b.expired(e, b.now()) {
+		b.remove(e)
+		return nil, backend.ErrNotFound
+	}
+	if b.lru.next != e {
+		b.unlink(e)
+		b.pushFront(e)
+	}
+	return e.value, nil
+}
+
+// Set stores a copy of value under key, then evicts least recently used
+// entries until the limits hold again. An expiresAt that is not after the
+// clock's now removes the key instead. An entry larger than MaxBytes
+// removes the key and returns an error wrapping ErrTooLarge.
+func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt time.Time) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(ctx); err != nil {
+		return err
+	}
+	old := b.items[key]
+	if old != nil {
+		b.remove(old)
+	}
+	if !expiresAt.IsZero() && !b.now().Before(expiresAt) {
+		return nil
+	}
+	size := int64(len(key) + len(value))
+	if b.maxBytes > 0 && size > b.maxBytes {
+		return fmt.Errorf("restycache/memory: set %q: %w (%d bytes, limit %d)", key, ErrTooLarge, size, b.maxBytes)
+	}
+	// Always a new slice: a caller of Get may still hold the old one.
+	v := make([]byte, len(value))
+	copy(v, value)
+	e := old
+	if e == nil {
+		e = &entry{key: key}
+	}
+	e.value, e.expiresAt = v, expiresAt
+	b.items[key] = e
+	b.pushFront(e)
+	b.bytes += size
+	if !expiresAt.IsZero() {
+		b.expiring++
+	}
+	for b.overLimit() {
+		b.remove(b.lru.prev)
+	}
+	return nil
+}
+
+func (b *Backend) overLimit() bool {
+	return (b.maxEntries > 0 && len(b.items) > b.maxEntries) ||
+		(b.maxBytes > 0 && b.bytes > b.maxBytes)
+}
+
+// Delete removes the given keys; absent keys are ignored.
+func (b *Backend) Delete(ctx context.Context, keys ...string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(ctx); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if e, ok := b.items[k]; ok {
+			b.remove(e)
+		}
+	}
+	return nil
+}
+
+// Clear removes every entry.
+func (b *Backend) Clear(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(ctx); err != nil {
+		return err
+	}
+	b.reset()
+	return nil
+}
+
+func (b *Backend) reset() {
+	clear(b.items)
+	b.lru.next, b.lru.prev = &b.lru, &b.lru
+	b.bytes, b.expiring = 0, 0
+}
+
+// Keys yields the keys that are present and not expired when Keys starts,
+// in no particular order. It works on a snapshot of the key set, so the
+// backend may be modified during the iteration; a key deleted meanwhile may
+// still be yielded.
+func (b *Backend) Keys(ctx context.Context) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		b.mu.Lock()
+		if err := b.check(ctx); err != nil {
+			b.mu.Unlock()
+			yield("", err)
+			return
+		}
+		now := b.now()
+		keys := make([]string, 0, len(b.items))
+		for k, e := range b.items {
+			if !b.expired(e, now) {
+				keys = append(keys, k)
+			}
+		}
+		b.mu.Unlock()
+		for _, k := range keys {
+			if err := ctx.Err(); err != nil {
+				yield("", fmt.Errorf("restycache/memory: %w", err))
+				return
+			}
+			if !yield(k, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Len reports how many entries are present and not expired.
+func (b *Backend) Len(ctx context.Context) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(ctx); err != nil {
+		return 0, err
+	}
+	n := len(b.items)
+	if b.expiring == 0 {
+		return n, nil
+	}
+	now := b.now()
+	for _, e := range b.items {
+		if b.expired(e, now) {
+			n--
+		}
+	}
+	return n, nil
+}
+
+// DeleteExpired removes every entry whose expiry is not after the clock's
+// now and reports how many it removed.
+func (b *Backend) DeleteExpired(ctx context.Context) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(ctx); err != nil {
+		return 0, err
+	}
+	if b.expiring == 0 {
+		return 0, nil
+	}
+	now := b.now()
+	n := 0
+	for _, e := range b.items {
+		if b.expired(e, now) {
+			b.remove(e)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Close drops every entry; later calls of the other methods return
+// backend.ErrClosed. Close is idempotent and always returns nil.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		b.reset()
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package cache_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/restycache/restycache/cache"
+)
+
+func ExampleCompileURLPattern() {
+	p, err := cache.CompileURLPattern("*.example.com/static*")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, raw := range []string{
+		"https://cdn.example.com/static/a.png",
+		"https://evil.org/x.example.com/static",
+		"https://example.com.evil.org/static",
+	} {
+		u, _ := url.Parse(raw)
+		fmt.Println(p.Match(u), raw)
+	}
+	// Output:
+	// true https://cdn.example.com/static/a.png
+	// false https://evil.org/x.example.com/static
+	// false https://example.com.evil.org/static
+}
+
+func ExampleParseCacheControl() {
+	h := http.Header{}
+	h.Add("Cache-Control", `public, max-age=3600, no-cache="Set-Cookie"`)
+	h.Add("Cache-Control", "stale-while-revalidate=60")
+	d := cache.ParseCacheControl(h)
+	fmt.Println(d.Public, d.NoCache, d.MaxAge.Duration, d.StaleWhileRevalidate.Duration)
+
+	// An invalid max-age is present with value 0: the response is stale.
+	d = cache.ParseCacheControl(http.Header{"Cache-Control": {"max-age=soon"}})
+	fmt.Println(d.MaxAge.Present, d.MaxAge.Invalid, d.MaxAge.Duration)
+	// Output:
+	// true true 1h0m0s 1m0s
+	// true true 0s
+}
+
+func ExampleExpiresAt() {
+	t, ok := cache.ExpiresAt(http.Header{"Expires": {"Sun, 06 Nov 1994 08:49:37 GMT"}})
+	fmt.Println(t, ok)
+	t, ok = cache.ExpiresAt(http.Header{"Expires": {"0"}}) // invalid: already expired
+	fmt.Println(t, ok)
+	// Output:
+	// 1994-11-06 08:49:37 +0000 UTC true
+	// 1970-01-01 00:00:00 +0000 UTC true
+}
+
+func ExampleParseVary() {
+	names, all := cache.ParseVary(http.Header{"Vary": {"accept-encoding, Accept", "ACCEPT"}})
+	fmt.Println(names, all)
+	// Output: [Accept Accept-Encoding] false
+}
+
+func ExampleDecodeEntry() {
+	stored := cache.AppendEntry(nil, &cache.Entry{
+		StatusCode: 200,
+		Status:     "200 OK",
+		Header:     http.Header{"Content-Type": {"text/plain"}},
+		Body:       []byte("hello"),
+		StoredAt:   time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC),
+	})
+	e, err := cache.DecodeEntry(stored) // e.Body aliases stored
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(e.Status, e.Header.Get("Content-Type"), string(e.Body), e.StoredAt)
+
+	stored[2] = 99 // a format version from the future
+	_, err = cache.DecodeEntry(stored)
+	fmt.Println(errors.Is(err, cache.ErrUnknownVersion))
+	// Output:
+	// 200 OK text/plain hello 2024-05-06 07:08:09 +0000 UTC
+	// true
+}

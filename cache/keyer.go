@@ -1,0 +1,909 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"hash"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// KeyVersion is the version of the encoding a Keyer hashes into a Key. It is
+// the first thing hashed, so keys derived under different versions never
+// coincide. It changes only when the derivation changes: the same request
+// yields the same Key in every process and every release that shares it.
+const KeyVersion = 1
+
+// DefaultSensitiveNames returns the header and parameter names whose values
+// never reach storage: Authorization, Proxy-Authorization, Cookie, X-API-Key,
+// X-Auth-Token, api_key, apikey and access_token. Names are matched
+// case-insensitively. Every call returns a new slice.
+func DefaultSensitiveNames() []string {
+	return []string{
+		"Authorization", "Proxy-Authorization", "Cookie", "X-API-Key",
+		"X-Auth-Token", "api_key", "apikey", "access_token",
+	}
+}
+
+// KeyOptions configures a Keyer. The zero value keys requests on their
+// method, URL and body alone (plus the values of sensitive headers, which
+// are hashed but never stored).
+type KeyOptions struct {
+	// MatchHeaders lists the request headers whose values separate cache
+	// entries, matched case-insensitively. Nil means none.
+	MatchHeaders []string
+	// MatchAllHeaders makes every request header separate cache entries.
+	// False by default; when true, MatchHeaders is redundant.
+	MatchAllHeaders bool
+	// IgnoredParams lists names removed before keying from the query, from
+	// the top-level object of a JSON body, from a form body and from the
+	// matched headers. Parameter and JSON names match case-sensitively,
+	// header names case-insensitively. Their values are also redacted from
+	// stored URLs and headers. Nil means none.
+	IgnoredParams []string
+	// SensitiveNames lists header and parameter names, in addition to
+	// DefaultSensitiveNames, whose values never reach storage. They match
+	// case-insensitively. Nil means only the defaults.
+	SensitiveNames []string
+}
+
+// Keyer derives cache keys from requests and redacts what is stored with
+// them. It is immutable after NewKeyer and safe for concurrent use.
+//
+// The zero Keyer (and a nil *Keyer) behaves like NewKeyer(KeyOptions{}) but
+// rebuilds its settings on every call; use NewKeyer.
+type Keyer struct {
+	c *keyConfig
+}
+
+// keyHeader is a header name in the two spellings a Keyer needs.
+type keyHeader struct {
+	canon   string // as stored in an http.Header
+	lower   string // as hashed
+	ignored bool   // named by IgnoredParams: kept out of the key
+}
+
+// keyConfig is a Keyer's settings, prepared once by NewKeyer.
+type keyConfig struct {
+	match      []keyHeader         // sorted by lower, without duplicates
+	matchAll   bool                //
+	sensHeader []keyHeader         // sensitive names not ignored, sorted by lower
+	ignParam   map[string]struct{} // case-sensitive query, form and JSON names
+	ignJSON    map[string]struct{} // ignParam in canonical JSON string form
+	ignHeader  map[string]struct{} // lower-case
+	sensitive  map[string]struct{} // lower-case
+	pool       sync.Pool           // of *keyEncoder
+}
+
+// NewKeyer returns a Keyer configured by o. The Keyer keeps no reference to
+// o's slices.
+func NewKeyer(o KeyOptions) *Keyer {
+	c := &keyConfig{
+		matchAll:  o.MatchAllHeaders,
+		ignParam:  make(map[string]struct{}, len(o.IgnoredParams)),
+		ignJSON:   make(map[string]struct{}, len(o.IgnoredParams)),
+		ignHeader: make(map[string]struct{}, len(o.IgnoredParams)),
+		sensitive: make(map[string]struct{}, 8+len(o.SensitiveNames)),
+	}
+	for _, n := range o.IgnoredParams {
+		if n == "" {
+			continue
+		}
+		c.ignParam[n] = struct{}{}
+		c.ignJSON[keyJSONName(n)] = struct{}{}
+		c.ignHeader[keyLower(n)] = struct{}{}
+	}
+	for _, n := range slices.Concat(DefaultSensitiveNames(), o.SensitiveNames) {
+		if n == "" {
+			continue
+		}
+		c.sensitive[keyLower(n)] = struct{}{}
+		if _, ign := c.ignHeader[keyLower(n)]; !ign {
+			c.sensHeader = append(c.sensHeader, c.header(n))
+		}
+	}
+	for _, n := range o.MatchHeaders {
+		if n != "" {
+			c.match = append(c.match, c.header(n))
+		}
+	}
+	c.match = keySortHeaders(c.match)
+	c.sensHeader = keySortHeaders(c.sensHeader)
+	return &Keyer{c: c}
+}
+
+func (c *keyConfig) header(name string) keyHeader {
+	lower := keyLower(name)
+	_, ign := c.ignHeader[lower]
+	return keyHeader{canon: textproto.CanonicalMIMEHeaderKey(name), lower: lower, ignored: ign}
+}
+
+func keySortHeaders(hs []keyHeader) []keyHeader {
+	slices.SortFunc(hs, func(a, b keyHeader) int { return strings.Compare(a.lower, b.lower) })
+	return slices.CompactFunc(hs, func(a, b keyHeader) bool { return a.lower == b.lower })
+}
+
+// config returns k's settings, or the defaults for a zero or nil Keyer.
+func (k *Keyer) config() *keyConfig {
+	if k == nil || k.c == nil {
+		return NewKeyer(KeyOptions{}).c
+	}
+	return k.c
+}
+
+// Tags of the fields hashed into a key. Each field is a tag byte, the
+// uvarint length of its content and the content, so no two different
+// field sequences share an encoding.
+const (
+	keyTagVersion    = 0x00
+	keyTagMethod     = 0x01
+	keyTagScheme     = 0x02
+	keyTagUser       = 0x03
+	keyTagPassword   = 0x04
+	keyTagHost       = 0x05
+	keyTagPath       = 0x06
+	keyTagOpaque     = 0x07
+	keyTagQueryName  = 0x08
+	keyTagQueryValue = 0x09
+	keyTagBodyJSON   = 0x10
+	keyTagBodyForm   = 0x11 // empty marker, followed by the form's pairs
+	keyTagFormName   = 0x12
+	keyTagFormValue  = 0x13
+	keyTagBodyRaw    = 0x14
+	keyTagHeaderName = 0x20
+	keyTagHeaderVal  = 0x21
+	keyTagSecretName = 0x30
+	keyTagSecretVal  = 0x31
+)
+
+// keyFlushAt is how many bytes a keyEncoder buffers before hashing them.
+const keyFlushAt = 2048
+
+// keyEncoder hashes one key. Encoders are pooled per Keyer so that keying a
+// request reuses their buffers.
+type keyEncoder struct {
+	h     hash.Hash
+	buf   []byte // encoded bytes not yet hashed
+	tmp   []byte // scratch for normalised fields
+	sum   []byte
+	pairs []keyPair
+	names []string
+	spans []keySpan
+}
+
+// keyPair is one raw (still percent-encoded) name=value pair.
+type keyPair struct{ name, value string }
+
+func (e *keyEncoder) flush() {
+	e.h.Write(e.buf)
+	e.buf = e.buf[:0]
+}
+
+func (e *keyEncoder) head(tag byte, n int) {
+	e.buf = append(e.buf, tag)
+	e.buf = binary.AppendUvarint(e.buf, uint64(n))
+}
+
+func (e *keyEncoder) field(tag byte, b []byte) {
+	e.head(tag, len(b))
+	if len(b) >= keyFlushAt {
+		e.flush()
+		e.h.Write(b)
+		return
+	}
+	e.buf = append(e.buf, b...)
+	if len(e.buf) >= keyFlushAt {
+		e.flush()
+	}
+}
+
+func (e *keyEncoder) fieldString(tag byte, s string) {
+	e.head(tag, len(s))
+	for len(s) > 0 {
+		n := min(len(s), keyFlushAt)
+		e.buf = append(e.buf, s[:n]...)
+		s = s[n:]
+		if len(e.buf) >= keyFlushAt {
+			e.flush()
+		}
+	}
+}
+
+// fieldLower hashes s lower-cased (ASCII only).
+func (e *keyEncoder) fieldLower(tag byte, s string) {
+	e.tmp = keyAppendLower(e.tmp[:0], s)
+	e.field(tag, e.tmp)
+}
+
+// fieldUnescaped hashes s with its query escapes decoded.
+func (e *keyEncoder) fieldUnescaped(tag byte, s string) {
+	e.tmp = keyAppendUnescape(e.tmp[:0], s)
+	e.field(tag, e.tmp)
+}
+
+func (c *keyConfig) encoder() *keyEncoder {
+	e, _ := c.pool.Get().(*keyEncoder)
+	if e == nil {
+		e = &keyEncoder{h: sha256.New(), buf: make([]byte, 0, keyFlushAt+64), sum: make([]byte, 0, sha256.Size)}
+	}
+	e.h.Reset()
+	e.buf = e.buf[:0]
+	return e
+}
+
+func (c *keyConfig) release(e *keyEncoder) {
+	const maxKeep = 64 << 10
+	if cap(e.tmp) > maxKeep {
+		e.tmp = nil
+	}
+	clear(e.pairs)
+	clear(e.names)
+	e.pairs, e.names, e.spans = e.pairs[:0], e.names[:0], e.spans[:0]
+	c.pool.Put(e)
+}
+
+// Key derives the cache key of a request sent with body: the lower-case
+// hexadecimal SHA-256 of a versioned encoding (see KeyVersion) of
+//
+//   - the method, upper-cased ("GET" when empty);
+//   - the URL normalised: scheme and host lower-cased, the host taken from
+//     r.Host when set, a default port dropped, the path's dot-segments
+//     removed and its percent-encoding normalised (an empty path is "/"),
+//     the query's pairs decoded, stripped of ignored parameters and sorted,
+//     the fragment dropped; userinfo is hashed as a credential;
+//   - a non-empty body: canonical JSON (keys sorted at every depth,
+//     insignificant whitespace dropped, numbers as written, ignored
+//     top-level keys removed) when the Content-Type is JSON and the body
+//     valid, sorted pairs without ignored fields for a form body, the raw
+//     bytes otherwise;
+//   - the matched headers, names lower-cased and sorted, values in order;
+//   - the values of the sensitive headers that are present, matched or not,
+//     so that different credentials never share an entry.
+//
+// Ignored headers are left out of both header groups. The body is passed in
+// because r.Body has usually been consumed; r.Body itself is never read.
+// Key returns "" when r is nil.
+func (k *Keyer) Key(r *http.Request, body []byte) Key {
+	if r == nil {
+		return ""
+	}
+	c := k.config()
+	e := c.encoder()
+	defer c.release(e)
+
+	e.head(keyTagVersion, 1)
+	e.buf = append(e.buf, KeyVersion)
+
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	e.tmp = keyAppendUpper(e.tmp[:0], method)
+	e.field(keyTagMethod, e.tmp)
+
+	host := r.Host
+	u := r.URL
+	if u == nil {
+		u = &url.URL{}
+	}
+	if host == "" {
+		host = u.Host
+	}
+	c.encodeURL(e, u, host)
+	if len(body) > 0 {
+		c.encodeBody(e, r.Header.Get("Content-Type"), body)
+	}
+	c.encodeHeaders(e, r.Header)
+
+	e.flush()
+	e.sum = e.h.Sum(e.sum[:0])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], e.sum)
+	return Key(out[:])
+}
+
+func (c *keyConfig) encodeURL(e *keyEncoder, u *url.URL, host string) {
+	e.fieldLower(keyTagScheme, u.Scheme)
+	if u.User != nil {
+		e.fieldString(keyTagUser, u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			e.fieldString(keyTagPassword, p)
+		}
+	}
+	e.tmp = keyAppendHost(e.tmp[:0], u.Scheme, host)
+	e.field(keyTagHost, e.tmp)
+	if u.Opaque != "" {
+		e.fieldString(keyTagOpaque, u.Opaque)
+	} else {
+		e.tmp = keyAppendPath(e.tmp[:0], u.EscapedPath())
+		e.field(keyTagPath, e.tmp)
+	}
+	c.encodePairs(e, u.RawQuery, keyTagQueryName, keyTagQueryValue)
+}
+
+// encodePairs hashes the name=value pairs of a query or form, decoded,
+// without ignored names, sorted by name then value.
+func (c *keyConfig) encodePairs(e *keyEncoder, raw string, nameTag, valueTag byte) {
+	e.pairs = e.pairs[:0]
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		if c.ignoredParam(e, name) {
+			continue
+		}
+		e.pairs = append(e.pairs, keyPair{name, value})
+	}
+	if !slices.IsSortedFunc(e.pairs, keyComparePairs) {
+		slices.SortFunc(e.pairs, keyComparePairs)
+	}
+	for _, p := range e.pairs {
+		e.fieldUnescaped(nameTag, p.name)
+		e.fieldUnescaped(valueTag, p.value)
+	}
+}
+
+func keyComparePairs(a, b keyPair) int {
+	if c := keyCompareUnescaped(a.name, b.name); c != 0 {
+		return c
+	}
+	return keyCompareUnescaped(a.value, b.value)
+}
+
+// ignoredParam reports whether the raw (encoded) parameter name is ignored.
+func (c *keyConfig) ignoredParam(e *keyEncoder, name string) bool {
+	if len(c.ignParam) == 0 {
+		return false
+	}
+	if !strings.ContainsAny(name, "%+") {
+		_, ok := c.ignParam[name]
+		return ok
+	}
+	e.tmp = keyAppendUnescape(e.tmp[:0], name)
+	_, ok := c.ignParam[string(e.tmp)]
+	return ok
+}
+
+func (c *keyConfig) encodeBody(e *keyEncoder, contentType string, body []byte) {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	switch {
+	case keyIsJSONType(mt) && json.Valid(body):
+		e.tmp = c.appendCanonicalJSON(e, e.tmp[:0], body)
+		e.field(keyTagBodyJSON, e.tmp)
+	case strings.EqualFold(mt, "application/x-www-form-urlencoded"):
+		e.head(keyTagBodyForm, 0)
+		c.encodePairs(e, string(body), keyTagFormName, keyTagFormValue)
+	default:
+		e.field(keyTagBodyRaw, body)
+	}
+}
+
+// keyIsJSONType reports whether the media type (without parameters) is
+// application/json or has a +json suffix.
+func keyIsJSONType(mt string) bool {
+	if strings.EqualFold(mt, "application/json") {
+		return true
+	}
+	const suffix = "+json"
+	return strings.IndexByte(mt, '/') > 0 && len(mt) > len(suffix) &&
+		strings.EqualFold(mt[len(mt)-len(suffix):], suffix)
+}
+
+func (c *keyConfig) encodeHeaders(e *keyEncoder, h http.Header) {
+	if c.matchAll {
+		e.names = e.names[:0]
+		for name := range h {
+			e.names = append(e.names, name)
+		}
+		slices.SortFunc(e.names, keyCompareHeaderNames)
+		for _, name := range e.names {
+			e.tmp = keyAppendLower(e.tmp[:0], name)
+			if _, ign := c.ignHeader[string(e.tmp)]; ign {
+				continue
+			}
+			e.field(keyTagHeaderName, e.tmp)
+			for _, v := range h[name] {
+				e.fieldString(keyTagHeaderVal, v)
+			}
+		}
+	} else {
+		for _, m := range c.match {
+			vs, ok := h[m.canon]
+			if !ok || m.ignored {
+				continue
+			}
+			e.fieldString(keyTagHeaderName, m.lower)
+			for _, v := range vs {
+				e.fieldString(keyTagHeaderVal, v)
+			}
+		}
+	}
+	for _, s := range c.sensHeader {
+		vs := h[s.canon]
+		if len(vs) == 0 {
+			continue
+		}
+		e.fieldString(keyTagSecretName, s.lower)
+		for _, v := range vs {
+			e.fieldString(keyTagSecretVal, v)
+		}
+	}
+}
+
+// keyCompareHeaderNames orders header names by their lower-case form, then
+// by their spelling, so that the order never depends on map iteration.
+func keyCompareHeaderNames(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := keyLowerByte(a[i]), keyLowerByte(b[i])
+		if ca != cb {
+			return int(ca) - int(cb)
+		}
+	}
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
+}
+
+// --- Text helpers -----------------------------------------------------------
+
+func keyLowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
+func keyLower(s string) string { return string(keyAppendLower(nil, s)) }
+
+func keyAppendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		dst = append(dst, keyLowerByte(s[i]))
+	}
+	return dst
+}
+
+func keyAppendUpper(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func keyUnhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// keyUnescapeAt decodes the query byte at s[i]: a valid %XX escape is one
+// byte, '+' is a space, anything else (a malformed escape included) is
+// itself. It returns the byte and the index after it.
+func keyUnescapeAt(s string, i int) (byte, int) {
+	switch c := s[i]; c {
+	case '+':
+		return ' ', i + 1
+	case '%':
+		if i+2 < len(s) {
+			if hi, ok := keyUnhex(s[i+1]); ok {
+				if lo, ok := keyUnhex(s[i+2]); ok {
+					return hi<<4 | lo, i + 3
+				}
+			}
+		}
+		return c, i + 1
+	default:
+		return c, i + 1
+	}
+}
+
+func keyAppendUnescape(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		var c byte
+		c, i = keyUnescapeAt(s, i)
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// keyCompareUnescaped compares the decoded forms of two query components
+// without decoding them into memory.
+func keyCompareUnescaped(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		var ca, cb byte
+		ca, i = keyUnescapeAt(a, i)
+		cb, j = keyUnescapeAt(b, j)
+		if ca != cb {
+			return int(ca) - int(cb)
+		}
+	}
+	switch {
+	case i < len(a):
+		return 1
+	case j < len(b):
+		return -1
+	}
+	return 0
+}
+
+// --- URL normalisation ------------------------------------------------------
+
+// keyAppendHost appends host lower-cased, without the scheme's default port
+// (and without an empty port).
+func keyAppendHost(dst []byte, scheme, host string) []byte {
+	name, port, hasPort := host, "", false
+	if strings.HasPrefix(host, "[") {
+		// An IPv6 literal: a port can only follow the closing bracket.
+		if j := strings.LastIndexByte(host, ']'); j > 0 && strings.HasPrefix(host[j+1:], ":") {
+			name, port, hasPort = host[:j+1], host[j+2:], true
+		}
+	} else if i := strings.IndexByte(host, ':'); i >= 0 && strings.LastIndexByte(host, ':') == i {
+		name, port, hasPort = host[:i], host[i+1:], true
+	}
+	if hasPort && !keyAllDigits(port) {
+		name, port = host, ""
+	}
+	dst = keyAppendLower(dst, name)
+	if port != "" && !keyIsDefaultPort(scheme, port) {
+		dst = append(dst, ':')
+		dst = append(dst, port...)
+	}
+	return dst
+}
+
+func keyAllDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func keyIsDefaultPort(scheme, port string) bool {
+	port = strings.TrimLeft(port, "0")
+	switch {
+	case strings.EqualFold(scheme, "http"), strings.EqualFold(scheme, "ws"):
+		return port == "80"
+	case strings.EqualFold(scheme, "https"), strings.EqualFold(scheme, "wss"):
+		return port == "443"
+	}
+	return false
+}
+
+// keyIsUnreserved reports whether c is an RFC 3986 unreserved character,
+// which percent-encoding normalisation decodes.
+func keyIsUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// keyIsPathChar reports whether c may appear unencoded in a path.
+func keyIsPathChar(c byte) bool {
+	if keyIsUnreserved(c) {
+		return true
+	}
+	switch c {
+	case '/', ':', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=':
+		return true
+	}
+	return false
+}
+
+const keyUpperHex = "0123456789ABCDEF"
+
+// keyAppendPath appends the normalised form of an escaped path: unreserved
+// characters decoded, other escapes with upper-case hex digits, characters
+// that a path may not hold and malformed escapes encoded, dot-segments
+// removed (RFC 3986 section 5.2.4), and "/" for an empty path.
+func keyAppendPath(dst []byte, p string) []byte {
+	start := len(dst)
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '%' && i+2 < len(p) {
+			hi, ok1 := keyUnhex(p[i+1])
+			lo, ok2 := keyUnhex(p[i+2])
+			if ok1 && ok2 {
+				if d := hi<<4 | lo; keyIsUnreserved(d) {
+					dst = append(dst, d)
+				} else {
+					dst = append(dst, '%', keyUpperHex[hi], keyUpperHex[lo])
+				}
+				i += 2
+				continue
+			}
+		}
+		if keyIsPathChar(c) {
+			dst = append(dst, c)
+		} else {
+			dst = append(dst, '%', keyUpperHex[c>>4], keyUpperHex[c&15])
+		}
+	}
+	n := keyRemoveDotSegments(dst[start:])
+	dst = dst[:start+n]
+	if n == 0 {
+		dst = append(dst, '/')
+	}
+	return dst
+}
+
+// keyRemoveDotSegments applies RFC 3986's remove_dot_segments to p in
+// place and returns the length of the result. The output never overtakes
+// the input, so one buffer serves both.
+func keyRemoveDotSegments(p []byte) int {
+	w, i := 0, 0 // output is p[:w], input is p[i:]
+	for i < len(p) {
+		in := p[i:]
+		switch {
+		case keyHasPrefix(in, "../"):
+			i += 3
+		case keyHasPrefix(in, "./"):
+			i += 2
+		case keyHasPrefix(in, "/./"):
+			i += 2
+		case string(in) == "/.":
+			i = len(p) - 1
+			p[i] = '/'
+		case keyHasPrefix(in, "/../"):
+			i += 3
+			w = keyLastSlash(p[:w])
+		case string(in) == "/..":
+			i = len(p) - 1
+			p[i] = '/'
+			w = keyLastSlash(p[:w])
+		case string(in) == "." || string(in) == "..":
+			i = len(p)
+		default:
+			j := 0
+			if in[0] == '/' {
+				j = 1
+			}
+			for j < len(in) && in[j] != '/' {
+				j++
+			}
+			w += copy(p[w:], in[:j])
+			i += j
+		}
+	}
+	return w
+}
+
+func keyHasPrefix(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix
+}
+
+func keyLastSlash(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '/' {
+			return i
+		}
+	}
+	return 0
+}
+
+// --- Canonical JSON ---------------------------------------------------------
+
+// keySpan locates one canonical object member within a buffer.
+type keySpan struct{ start, keyEnd, end int }
+
+// keyJSONName returns name as canonical JSON string content, the form that
+// object keys take in appendCanonicalJSON.
+func keyJSONName(name string) string {
+	quoted, _ := json.Marshal(name) // a string always marshals
+	out, _ := keyAppendCanonicalString(nil, quoted, 0)
+	return string(out[1 : len(out)-1])
+}
+
+// appendCanonicalJSON appends the canonical form of the valid JSON text src
+// to dst: no insignificant whitespace, object members stably sorted by key
+// at every depth, strings in one escaping, numbers and literals as written,
+// and the ignored names dropped from a top-level object.
+func (c *keyConfig) appendCanonicalJSON(e *keyEncoder, dst, src []byte) []byte {
+	j := keyJSON{src: src, spans: e.spans[:0], ignored: c.ignJSON}
+	dst, _ = j.value(dst, keySkipSpace(src, 0), true)
+	e.spans = j.spans
+	return dst
+}
+
+type keyJSON struct {
+	src     []byte
+	spans   []keySpan
+	ignored map[string]struct{}
+}
+
+func keySkipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// value canonicalises the value starting at src[i] and returns the index
+// after it. src is known to be valid JSON.
+func (j *keyJSON) value(dst []byte, i int, top bool) ([]byte, int) {
+	switch j.src[i] {
+	case '{':
+		return j.object(dst, i, top)
+	case '[':
+		dst = append(dst, '[')
+		i = keySkipSpace(j.src, i+1)
+		for first := true; j.src[i] != ']'; first = false {
+			if !first {
+				dst = append(dst, ',')
+				i = keySkipSpace(j.src, i+1) // past ','
+			}
+			dst, i = j.value(dst, i, false)
+			i = keySkipSpace(j.src, i)
+		}
+		return append(dst, ']'), i + 1
+	case '"':
+		return keyAppendCanonicalString(dst, j.src, i)
+	default: // number, true, false, null
+		k := i
+	scan:
+		for ; k < len(j.src); k++ {
+			switch j.src[k] {
+			case ',', ']', '}', ' ', '\t', '\r', '\n':
+				break scan
+			}
+		}
+		return append(dst, j.src[i:k]...), k
+	}
+}
+
+func (j *keyJSON) object(dst []byte, i int, top bool) ([]byte, int) {
+	dst = append(dst, '{')
+	members := len(dst)
+	base := len(j.spans)
+	i = keySkipSpace(j.src, i+1)
+	for first := true; j.src[i] != '}'; first = false {
+		if !first {
+			i = keySkipSpace(j.src, i+1) // past ','
+		}
+		start := len(dst)
+		dst, i = keyAppendCanonicalString(dst, j.src, i)
+		keyEnd := len(dst)
+		i = keySkipSpace(j.src, i)
+		dst = append(dst, ':')
+		dst, i = j.value(dst, keySkipSpace(j.src, i+1), false)
+		i = keySkipSpace(j.src, i)
+		if top && len(j.ignored) > 0 {
+			if _, ign := j.ignored[string(dst[start+1:keyEnd-1])]; ign {
+				dst = dst[:start]
+				continue
+			}
+		}
+		j.spans = append(j.spans, keySpan{start, keyEnd, len(dst)})
+	}
+	spans := j.spans[base:]
+	if len(spans) > 1 {
+		// Members were written back to back; append them sorted and
+		// comma-separated after the buffer's end, then move them into place.
+		slices.SortStableFunc(spans, func(a, b keySpan) int {
+			return bytes.Compare(dst[a.start+1:a.keyEnd-1], dst[b.start+1:b.keyEnd-1])
+		})
+		tail := len(dst)
+		for n, s := range spans {
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, dst[s.start:s.end]...)
+		}
+		n := copy(dst[members:], dst[tail:])
+		dst = dst[:members+n]
+	}
+	j.spans = j.spans[:base]
+	return append(dst, '}'), i + 1
+}
+
+// keyAppendCanonicalString appends the JSON string starting at src[i] in
+// canonical form: escapes decoded to UTF-8 except for '"', '\\', control
+// characters (always \u00xx) and unpaired surrogates (\uxxxx, lower-case).
+// It returns the index after the closing quote.
+func keyAppendCanonicalString(dst, src []byte, i int) ([]byte, int) {
+	dst = append(dst, '"')
+	for i++; i < len(src) && src[i] != '"'; {
+		c := src[i]
+		if c != '\\' {
+			dst = keyAppendJSONByte(dst, c)
+			i++
+			continue
+		}
+		if i+1 >= len(src) {
+			break
+		}
+		switch esc := src[i+1]; esc {
+		case 'u':
+			r, ok := keyHex4(src, i+2)
+			if !ok {
+				return append(dst, '"'), len(src)
+			}
+			i += 6
+			switch {
+			case 0xD800 <= r && r < 0xDC00:
+				if i+1 < len(src) && src[i] == '\\' && src[i+1] == 'u' {
+					if r2, ok := keyHex4(src, i+2); ok && 0xDC00 <= r2 && r2 < 0xE000 {
+						dst = utf8.AppendRune(dst, 0x10000+(r-0xD800)<<10+(r2-0xDC00))
+						i += 6
+						continue
+					}
+				}
+				dst = keyAppendUEscape(dst, r)
+			case 0xDC00 <= r && r < 0xE000:
+				dst = keyAppendUEscape(dst, r)
+			case r < utf8.RuneSelf:
+				dst = keyAppendJSONByte(dst, byte(r))
+			default:
+				dst = utf8.AppendRune(dst, r)
+			}
+			continue
+		case 'b':
+			dst = keyAppendJSONByte(dst, '\b')
+		case 'f':
+			dst = keyAppendJSONByte(dst, '\f')
+		case 'n':
+			dst = keyAppendJSONByte(dst, '\n')
+		case 'r':
+			dst = keyAppendJSONByte(dst, '\r')
+		case 't':
+			dst = keyAppendJSONByte(dst, '\t')
+		default: // '"', '\\', '/'
+			dst = keyAppendJSONByte(dst, esc)
+		}
+		i += 2
+	}
+	return append(dst, '"'), i + 1
+}
+
+func keyAppendJSONByte(dst []byte, c byte) []byte {
+	switch {
+	case c == '"' || c == '\\':
+		return append(dst, '\\', c)
+	case c < 0x20:
+		return keyAppendUEscape(dst, rune(c))
+	}
+	return append(dst, c)
+}
+
+func keyAppendUEscape(dst []byte, r rune) []byte {
+	const lowerHex = "0123456789abcdef"
+	return append(dst, '\\', 'u', lowerHex[r>>12&15], lowerHex[r>>8&15], lowerHex[r>>4&15], lowerHex[r&15])
+}
+
+func keyHex4(src []byte, i int) (rune, bool) {
+	if i+4 > len(src) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range src[i : i+4] {
+		d, ok := keyUnhex(c)
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
+}

@@ -1,0 +1,165 @@
+package cache
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultAllowedCodes and DefaultAllowedMethods are what a zero Policy
+// stores: successful GET and HEAD responses.
+var (
+	defaultAllowedCodes   = []int{http.StatusOK}
+	defaultAllowedMethods = []string{http.MethodGet, http.MethodHead}
+)
+
+// DefaultAllowedCodes returns the status codes stored when none are
+// configured: 200.
+func DefaultAllowedCodes() []int { return slices.Clone(defaultAllowedCodes) }
+
+// DefaultAllowedMethods returns the methods cached when none are configured:
+// GET and HEAD.
+func DefaultAllowedMethods() []string { return slices.Clone(defaultAllowedMethods) }
+
+// URLRule gives the Lifetime of responses to URLs matching Pattern.
+type URLRule struct {
+	Pattern  *URLPattern
+	Lifetime Lifetime
+}
+
+// Policy decides from settings and headers whether a response is stored and
+// for how long. A Policy must not be modified once in use; it is then safe
+// for concurrent use.
+type Policy struct {
+	// ExpireAfter is the client-wide default Lifetime. Unset means Never.
+	ExpireAfter Lifetime
+	// URLs are per-URL Lifetimes; the first rule whose pattern matches
+	// applies.
+	URLs []URLRule
+	// CacheControl makes the response's Cache-Control, Expires and Pragma
+	// headers decide the Lifetime when neither the request nor a URL rule
+	// does, and makes no-store responses unstorable. Off by default.
+	CacheControl bool
+	// AllowedCodes are the storable status codes; nil means
+	// DefaultAllowedCodes.
+	AllowedCodes []int
+	// AllowedMethods are the cacheable request methods (upper case); nil
+	// means DefaultAllowedMethods.
+	AllowedMethods []string
+	// Filter, when set, must approve a response for it to be stored, and
+	// again each time a stored response is read.
+	Filter func(*http.Response) bool
+}
+
+// MethodAllowed reports whether requests with method may be served from and
+// stored in the cache.
+func (p *Policy) MethodAllowed(method string) bool {
+	methods := p.AllowedMethods
+	if methods == nil {
+		methods = defaultAllowedMethods
+	}
+	for _, m := range methods {
+		if m == method || strings.EqualFold(m, method) {
+			return true
+		}
+	}
+	return false
+}
+
+// CodeAllowed reports whether responses with status code may be stored.
+func (p *Policy) CodeAllowed(code int) bool {
+	codes := p.AllowedCodes
+	if codes == nil {
+		codes = defaultAllowedCodes
+	}
+	return slices.Contains(codes, code)
+}
+
+// Lifetime returns the Lifetime that the settings alone give a response to
+// u, given the request's own Lifetime: the request's when set, else the
+// first matching URL rule's. It returns the unset Lifetime when neither
+// applies, so that headers (with CacheControl) or the default decide.
+// DoNotCache anywhere wins: when the request, the first matching URL rule or
+// the default says DoNotCache, so does Lifetime.
+func (p *Policy) Lifetime(request Lifetime, u *url.URL) Lifetime {
+	if request.IsDoNotCache() || p.ExpireAfter.IsDoNotCache() {
+		return DoNotCache()
+	}
+	var rule Lifetime
+	for i := range p.URLs {
+		if p.URLs[i].Pattern.Match(u) {
+			rule = p.URLs[i].Lifetime
+			break
+		}
+	}
+	if rule.IsDoNotCache() || request.IsSet() {
+		if rule.IsDoNotCache() {
+			return rule
+		}
+		return request
+	}
+	return rule
+}
+
+// Default returns the client-wide default Lifetime: ExpireAfter, or Never
+// when it is unset.
+func (p *Policy) Default() Lifetime {
+	if p.ExpireAfter.IsSet() {
+		return p.ExpireAfter
+	}
+	return Never()
+}
+
+// Filtered reports whether the Filter rejects resp.
+func (p *Policy) Filtered(resp *http.Response) bool {
+	return p.Filter != nil && !p.Filter(resp)
+}
+
+// Freshness describes how long a stored response stays fresh, as computed
+// by Policy.Freshness when the response is stored.
+type Freshness struct {
+	// Store is false when the response must not be stored at all.
+	Store bool
+	// ExpiresAt is when the response stops being fresh; zero for never.
+	ExpiresAt time.Time
+	// InitialAge is the response's corrected initial age at response time.
+	InitialAge time.Duration
+	// Flags, StaleWhileRevalidate and StaleIfError come from the
+	// response's Cache-Control when header honouring is on.
+	Flags                Flags
+	StaleWhileRevalidate time.Duration
+	StaleIfError         time.Duration
+}
+
+// Freshness decides whether resp, the answer to a request sent at
+// requestTime and received at responseTime, is stored and until when it is
+// fresh. lifetime is what Policy.Lifetime returned for the request. The
+// status code, filter and (with CacheControl) no-store are checked here;
+// the method is not.
+func (p *Policy) Freshness(lifetime Lifetime, resp *http.Response, requestTime, responseTime time.Time) Freshness {
+	if lifetime.IsDoNotCache() || !p.CodeAllowed(resp.StatusCode) || p.Filtered(resp) {
+		return Freshness{}
+	}
+	f := Freshness{Store: true}
+	if p.CacheControl {
+		h := responseHeaderFreshness(resp.Header, requestTime, responseTime)
+		if h.noStore {
+			return Freshness{}
+		}
+		f.InitialAge = h.initialAge
+		f.Flags = h.flags
+		f.StaleWhileRevalidate = h.staleWhileRevalidate
+		f.StaleIfError = h.staleIfError
+		if !lifetime.IsSet() && h.lifetimeSet {
+			f.ExpiresAt = responseTime.Add(h.lifetime - h.initialAge)
+			return f
+		}
+	}
+	if !lifetime.IsSet() {
+		lifetime = p.Default()
+	}
+	f.ExpiresAt = lifetime.ExpiresAt(responseTime)
+	return f
+}

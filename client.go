@@ -30,7 +30,7 @@ type Client struct {
 
 	transport *hooks.Transport
 	cache     *Cache
-	owner     bool       // Close closes the backend
+	owner     bool        // Close closes the backend
 	mu        *sync.Mutex // serialises upstream reconfiguration
 }
 

@@ -131,8 +131,8 @@ func TestRequestsThatShareAnEntry(t *testing.T) {
 
 	get(t, c, o.URL+"/q?a=1&b=2")
 	for _, u := range []string{
-		o.URL + "/q?b=2&a=1",   // query order
-		upper + "/q?a=1&b=2",   // scheme case
+		o.URL + "/q?b=2&a=1",      // query order
+		upper + "/q?a=1&b=2",      // scheme case
 		o.URL + "/x/../q?a=1&b=2", // dot segments
 		o.URL + "/q?a=1&b=2#frag", // fragment
 	} {

@@ -337,7 +337,18 @@ func TestRestyMethodsGap(t *testing.T) {
 	}
 }
 
-func gapNewClient() *Client { return &Client{Client: resty.New()} }
+// gapNewClient returns a real caching client (in-memory backend), closed
+// when the test ends.
+func gapNewClient(tb testing.TB) *Client {
+	tb.Helper()
+	c := New()
+	tb.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return c
+}
 
 // gapArgs overrides the zero arguments for methods whose resty
 // implementation rejects them (SetError(nil) panics inside resty).
@@ -390,8 +401,8 @@ func TestRestyMethodsForwardersReturnReceiver(t *testing.T) {
 		newRecv   func() reflect.Value
 		wantCalls int
 	}{
-		{"Client", gapRestyClient, gapOurClient, gapReturnsClient, func() reflect.Value { return reflect.ValueOf(gapNewClient()) }, 61},
-		{"Request", gapRestyRequest, gapOurRequest, gapReturnsRequest, func() reflect.Value { return reflect.ValueOf(gapNewClient().R()) }, 45},
+		{"Client", gapRestyClient, gapOurClient, gapReturnsClient, func() reflect.Value { return reflect.ValueOf(gapNewClient(t)) }, 61},
+		{"Request", gapRestyRequest, gapOurRequest, gapReturnsRequest, func() reflect.Value { return reflect.ValueOf(gapNewClient(t).R()) }, 45},
 	}
 	for _, tc := range cases {
 		t.Run(tc.recv, func(t *testing.T) {
@@ -427,6 +438,7 @@ func TestRestyMethodsForwardersReturnReceiver(t *testing.T) {
 // their arguments to resty's method and return the receiver.
 func TestRestyMethodsForwardersReachResty(t *testing.T) {
 	policy := resty.NoRedirectPolicy()
+	conditionsBefore := -1
 	clientCases := []struct {
 		name  string
 		call  func(c *Client) *Client
@@ -462,16 +474,19 @@ func TestRestyMethodsForwardersReachResty(t *testing.T) {
 			}
 			return nil
 		}},
-		{"AddRetryAfterErrorCondition (no args)", func(c *Client) *Client { return c.AddRetryAfterErrorCondition() }, func(c *resty.Client) error {
-			if len(c.RetryConditions) != 1 {
-				return fmt.Errorf("%d retry conditions, want 1", len(c.RetryConditions))
+		{"AddRetryAfterErrorCondition (no args)", func(c *Client) *Client {
+			conditionsBefore = len(c.RetryConditions)
+			return c.AddRetryAfterErrorCondition()
+		}, func(c *resty.Client) error {
+			if len(c.RetryConditions) != conditionsBefore+1 {
+				return fmt.Errorf("%d retry conditions, want %d", len(c.RetryConditions), conditionsBefore+1)
 			}
 			return nil
 		}},
 	}
 	for _, tc := range clientCases {
 		t.Run("Client."+tc.name, func(t *testing.T) {
-			c := gapNewClient()
+			c := gapNewClient(t)
 			if got := tc.call(c); got != c {
 				t.Fatalf("returned %p, want the receiver %p", got, c)
 			}
@@ -535,7 +550,7 @@ func TestRestyMethodsForwardersReachResty(t *testing.T) {
 	}
 	for _, tc := range requestCases {
 		t.Run("Request."+tc.name, func(t *testing.T) {
-			r := gapNewClient().R()
+			r := gapNewClient(t).R()
 			if got := tc.call(r); got != r {
 				t.Fatalf("returned %p, want the receiver %p", got, r)
 			}
@@ -549,7 +564,7 @@ func TestRestyMethodsForwardersReachResty(t *testing.T) {
 // TestRestyMethodsChainsKeepOurTypes runs the long chains from the
 // compile-time assertions and checks they stay on the same objects.
 func TestRestyMethodsChainsKeepOurTypes(t *testing.T) {
-	c := gapNewClient()
+	c := gapNewClient(t)
 	var chained *Client = c.SetHeader("Accept", "application/json").SetRetryCount(1).SetBaseURL("http://127.0.0.1")
 	if chained != c {
 		t.Fatalf("client chain returned %p, want %p", chained, c)
@@ -568,7 +583,7 @@ func TestRestyMethodsChainsKeepOurTypes(t *testing.T) {
 // generated forwarders with the same chain on resty's own types: the
 // forwarders should add no allocation.
 func BenchmarkRestyMethodsForwarder(b *testing.B) {
-	c := gapNewClient()
+	c := gapNewClient(b)
 	b.Run("restycache", func(b *testing.B) {
 		b.ReportAllocs()
 		r := c.R()

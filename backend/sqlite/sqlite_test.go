@@ -1,0 +1,376 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/restycache/restycache/backend"
+	"github.com/restycache/restycache/backend/backendtest"
+)
+
+func TestConformance(t *testing.T) {
+	dir := t.TempDir()
+	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
+		// A second open of a name is a second Backend on the same file.
+		return New(filepath.Join(dir, name))
+	})
+}
+
+func TestConformanceInMemory(t *testing.T) {
+	var mu sync.Mutex
+	stores := map[string]*Backend{}
+	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
+		mu.Lock()
+		defer mu.Unlock()
+		if b, ok := stores[name]; ok {
+			return b
+		}
+		b := New(MemoryPath)
+		stores[name] = b
+		return b
+	})
+}
+
+func TestPathHandling(t *testing.T) {
+	home := t.TempDir()
+	cwd := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Chdir(cwd)
+	cases := []struct {
+		path string
+		want string // the file that must exist afterwards
+	}{
+		{"demo_cache", filepath.Join(cwd, "demo_cache.sqlite")},
+		{"kept.db", filepath.Join(cwd, "kept.db")},
+		{"nested/dirs/are/made/cache", filepath.Join(cwd, "nested/dirs/are/made/cache.sqlite")},
+		{"~/in-home", filepath.Join(home, "in-home.sqlite")},
+		{"~/deep/in/home.cache", filepath.Join(home, "deep/in/home.cache")},
+		{filepath.Join(cwd, "absolute", "x"), filepath.Join(cwd, "absolute", "x.sqlite")},
+		{"odd name?with=query&#frag %41", filepath.Join(cwd, "odd name?with=query&#frag %41.sqlite")},
+		{"dotted.dir/plain", filepath.Join(cwd, "dotted.dir/plain.sqlite")},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			b := New(c.path)
+			defer b.Close()
+			if err := b.Set(t.Context(), "k", []byte("v"), time.Time{}); err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if fi, err := os.Stat(c.want); err != nil || !fi.Mode().IsRegular() {
+				t.Fatalf("database file %s: %v", c.want, err)
+			}
+			// A second Backend on the same path sees the entry.
+			b2 := New(c.want)
+			defer b2.Close()
+			if v, err := b2.Get(t.Context(), "k"); err != nil || string(v) != "v" {
+				t.Errorf("Get through %s = %q, %v", c.want, v, err)
+			}
+		})
+	}
+}
+
+func TestBadPath(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "blocker")
+	if err := os.WriteFile(blocker, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	isDir := filepath.Join(dir, "a.dir")
+	if err := os.Mkdir(isDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"", filepath.Join(blocker, "sub", "db"), isDir} {
+		t.Run(path, func(t *testing.T) {
+			ctx := t.Context()
+			b := New(path)
+			defer b.Close()
+			_, err := b.Get(ctx, "k")
+			if err == nil || errors.Is(err, backend.ErrNotFound) {
+				t.Fatalf("Get on a bad path = %v, want an open error", err)
+			}
+			if !strings.HasPrefix(err.Error(), "restycache/sqlite: open ") {
+				t.Errorf("error %q lacks the package and open prefix", err)
+			}
+			if err := b.Ping(ctx); err == nil {
+				t.Errorf("Ping on a bad path = nil, want an error")
+			}
+			if err := b.Set(ctx, "k", nil, time.Time{}); err == nil {
+				t.Errorf("Set on a bad path = nil, want an error")
+			}
+			if s, err := Open(ctx, path); err == nil || s != nil {
+				t.Errorf("Open on a bad path = %v, %v; want nil and an error", s, err)
+			}
+		})
+	}
+}
+
+func TestFailedOpenIsRetried(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "blocker")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := New(filepath.Join(blocker, "cache"))
+	defer b.Close()
+	if err := b.Ping(ctx); err == nil {
+		t.Fatal("Ping with a file in the way = nil, want an error")
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(ctx, "k", []byte("v"), time.Time{}); err != nil {
+		t.Fatalf("Set after the obstacle was removed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(blocker, "cache.sqlite")); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+}
+
+func TestTableName(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		table string
+		ok    bool
+	}{
+		{"", true}, // DefaultTable
+		{"_private", true},
+		{"Cache2", true},
+		{strings.Repeat("t", 64), true},
+		{strings.Repeat("t", 65), false},
+		{"2cache", false},
+		{"with-dash", false},
+		{"with space", false},
+		{`x"; DROP TABLE responses; --`, false},
+		{"sqlite_master", false},
+		{"SQLITE_thing", false},
+		{"tablé", false},
+	}
+	for i, c := range cases {
+		t.Run(c.table, func(t *testing.T) {
+			ctx := t.Context()
+			path := filepath.Join(dir, fmt.Sprintf("t%d", i))
+			b := New(path, Options{Table: c.table})
+			defer b.Close()
+			err := b.Set(ctx, "k", []byte("v"), time.Time{})
+			if c.ok {
+				if err != nil {
+					t.Fatalf("Set with table %q: %v", c.table, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidTable) {
+				t.Errorf("Set with table %q = %v, want ErrInvalidTable", c.table, err)
+			}
+			if _, err := Open(ctx, path, Options{Table: c.table}); !errors.Is(err, ErrInvalidTable) {
+				t.Errorf("Open with table %q = %v, want ErrInvalidTable", c.table, err)
+			}
+		})
+	}
+}
+
+func TestTablesAreSeparate(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shared.sqlite")
+	a, err := Open(ctx, path, Options{Table: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, path, Options{Table: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.Set(ctx, "k", []byte("in a"), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(ctx, "k"); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("Get from table b = %v, want ErrNotFound", err)
+	}
+	if err := b.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := a.Get(ctx, "k"); err != nil || string(v) != "in a" {
+		t.Errorf("Get from table a after Clear of b = %q, %v", v, err)
+	}
+}
+
+// fakeClock is a settable clock safe for concurrent use.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// rowCount counts the rows physically in the table, expired or not.
+func rowCount(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM responses`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestDeleteExpiredWithClock(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "clock.sqlite")
+	clk := &fakeClock{now: time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)}
+	b := New(path, Options{Clock: clk.Now})
+	defer b.Close()
+	start := clk.Now()
+	ttls := []time.Duration{time.Second, time.Minute, time.Minute, time.Hour, 0, 0}
+	for i, ttl := range ttls {
+		exp := time.Time{}
+		if ttl > 0 {
+			exp = start.Add(ttl)
+		}
+		if err := b.Set(ctx, fmt.Sprint("k", i), []byte("v"), exp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		advance     time.Duration
+		wantDeleted int
+		wantRows    int
+	}{
+		{0, 0, 6},
+		{time.Second, 1, 5}, // an expiry equal to now counts as expired
+		{30 * time.Second, 0, 5},
+		{30 * time.Second, 2, 3},
+		{100 * 365 * 24 * time.Hour, 1, 2},
+		{time.Hour, 0, 2},
+	}
+	for i, s := range steps {
+		clk.Advance(s.advance)
+		if n, err := b.Len(ctx); err != nil || n != s.wantRows {
+			t.Errorf("step %d: Len = %d, %v; want %d", i, n, err, s.wantRows)
+		}
+		n, err := b.DeleteExpired(ctx)
+		if err != nil || n != s.wantDeleted {
+			t.Errorf("step %d: DeleteExpired = %d, %v; want %d", i, n, err, s.wantDeleted)
+		}
+		if got := rowCount(t, path); got != s.wantRows {
+			t.Errorf("step %d: %d rows in the table, want %d", i, got, s.wantRows)
+		}
+	}
+	for _, k := range []string{"k4", "k5"} {
+		if _, err := b.Get(ctx, k); err != nil {
+			t.Errorf("Get(%s) of an entry without expiry: %v", k, err)
+		}
+	}
+}
+
+func TestTwoBackendsWritingConcurrently(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shared")
+	const (
+		perBackend = 4
+		writes     = 50
+	)
+	backends := []*Backend{New(path), New(path)}
+	for _, b := range backends {
+		defer b.Close()
+	}
+	errc := make(chan error, len(backends)*perBackend)
+	var wg sync.WaitGroup
+	for bi, b := range backends {
+		for g := range perBackend {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errc <- func() error {
+					for i := range writes {
+						own := fmt.Sprintf("b%d-g%d-%d", bi, g, i)
+						if err := b.Set(ctx, own, []byte(own), time.Time{}); err != nil {
+							return err
+						}
+						if err := b.Set(ctx, fmt.Sprint("shared-", i%5), []byte(own), time.Time{}); err != nil {
+							return err
+						}
+						if i%10 == 9 {
+							if err := b.Delete(ctx, fmt.Sprint("shared-", i%5), "absent"); err != nil {
+								return err
+							}
+						}
+					}
+					return nil
+				}()
+			}()
+		}
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	own := 0
+	for k, err := range backends[1].Keys(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(k, "shared-") {
+			own++
+			v, err := backends[0].Get(ctx, k)
+			if err != nil || string(v) != k {
+				t.Errorf("Get(%q) = %q, %v", k, v, err)
+			}
+		}
+	}
+	if want := len(backends) * perBackend * writes; own != want {
+		t.Errorf("%d own keys survived, want %d", own, want)
+	}
+}
+
+func TestCloseWithoutUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unused")
+	b := New(path)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + Extension); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Close of an unused Backend touched the file system: %v", err)
+	}
+	if err := b.Ping(t.Context()); !errors.Is(err, backend.ErrClosed) {
+		t.Errorf("Ping after Close = %v, want ErrClosed", err)
+	}
+}
+
+func BenchmarkSQLiteFile(b *testing.B) {
+	dir := b.TempDir()
+	n := 0
+	backendtest.Bench(b, func(b *testing.B) backend.Storage {
+		n++
+		return New(filepath.Join(dir, fmt.Sprint("bench", n)))
+	})
+}
+
+func BenchmarkSQLiteInMemory(b *testing.B) {
+	backendtest.Bench(b, func(b *testing.B) backend.Storage { return New(MemoryPath) })
+}

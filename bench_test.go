@@ -1,0 +1,100 @@
+package restycache_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/restycache/restycache"
+	"github.com/restycache/restycache/backend"
+	"github.com/restycache/restycache/backend/memory"
+	"github.com/restycache/restycache/backend/sqlite"
+)
+
+// benchBody is a 2 KiB JSON document.
+var benchBody = func() []byte {
+	var b strings.Builder
+	b.WriteString(`{"items":[`)
+	for i := 0; b.Len() < 2048-40; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":1234,"name":"gopher"}`)
+	}
+	b.WriteString(`],"total":1}`)
+	return []byte(b.String())
+}()
+
+func benchHeader() http.Header {
+	return http.Header{
+		"Content-Type":  {"application/json"},
+		"Date":          {"Wed, 25 Nov 2026 10:00:00 GMT"},
+		"Etag":          {`"abc123"`},
+		"Cache-Control": {"max-age=3600"},
+		"Vary":          {"Accept-Encoding"},
+	}
+}
+
+// mapTransport is the floor: a trivial RoundTripper answering from a map,
+// so that a benchmark through it measures what resty itself costs.
+type mapTransport map[string][]byte
+
+func (m mapTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body := m[r.URL.String()]
+	return &http.Response{
+		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: benchHeader(), Body: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r,
+	}, nil
+}
+
+func benchOrigin(b *testing.B) *origin {
+	return newOrigin(b, func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range benchHeader() {
+			w.Header()[k] = v
+		}
+		_, _ = w.Write(benchBody)
+	})
+}
+
+// BenchmarkHit compares a cache hit through the full client with the floor
+// of resty over an in-memory RoundTripper. See BENCHMARKS.md.
+func BenchmarkHit(b *testing.B) {
+	b.Run("floor=resty+map", func(b *testing.B) {
+		const url = "http://127.0.0.1:1/items"
+		c := resty.New().SetTransport(mapTransport{url: benchBody})
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := c.R().Get(url)
+			if err != nil || len(resp.Body()) != len(benchBody) {
+				b.Fatal(err)
+			}
+		}
+	})
+	hit := func(b *testing.B, s backend.Storage) {
+		o := benchOrigin(b)
+		c := restycache.New(restycache.WithBackend(s))
+		defer c.Close()
+		url := o.URL + "/items"
+		if _, err := c.R().Get(url); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := c.R().Get(url)
+			if err != nil || !resp.FromCache() || len(resp.Body()) != len(benchBody) {
+				b.Fatalf("not a hit: %v", err)
+			}
+		}
+		if o.count() != 1 {
+			b.Fatalf("origin hits = %d", o.count())
+		}
+	}
+	b.Run("memory", func(b *testing.B) { hit(b, memory.New()) })
+	b.Run("sqlite", func(b *testing.B) { hit(b, sqlite.New(filepath.Join(b.TempDir(), "bench"))) })
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -109,14 +110,7 @@ func keys(t *testing.T, s backend.Storage) []string {
 		}
 		out = append(out, k)
 	}
-	// Sort for comparison; backends yield in no particular order.
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
+	slices.Sort(out) // backends yield in no particular order
 	return out
 }
 
@@ -155,4 +149,21 @@ func TestNamespaceCloseClosesUnderlying(t *testing.T) {
 	if _, err := s.Len(t.Context()); !errors.Is(err, backend.ErrClosed) {
 		t.Errorf("underlying Len after closing the view = %v, want ErrClosed", err)
 	}
+}
+
+func ExampleNamespace() {
+	ctx := context.Background()
+	store := memory.New()
+	users := backend.Namespace(store, "users")
+	orders := backend.Namespace(store, "orders")
+
+	_ = users.Set(ctx, "42", []byte("alice"), time.Time{})
+	_ = orders.Set(ctx, "42", []byte("book"), time.Time{})
+	_ = orders.Clear(ctx) // leaves users alone
+
+	u, _ := users.Get(ctx, "42")
+	_, err := orders.Get(ctx, "42")
+	n, _ := store.Len(ctx)
+	fmt.Println(string(u), errors.Is(err, backend.ErrNotFound), n)
+	// Output: alice true 1
 }

@@ -163,72 +163,72 @@ func ccApply(d *Directives, name string, hasValue bool, value string, quoted, va
 	var delta *Delta
 	switch len(name) {
 	case 6:
-		if strings.EqualFold(name, "public") {
+		if ccEqualFold(name, "public") {
 			d.Public = true
 			return
 		}
 	case 7:
 		switch {
-		case strings.EqualFold(name, "max-age"):
+		case ccEqualFold(name, "max-age"):
 			delta = &d.MaxAge
-		case strings.EqualFold(name, "private"):
+		case ccEqualFold(name, "private"):
 			d.Private = true
 			return
 		}
 	case 8:
 		switch {
-		case strings.EqualFold(name, "no-store"):
+		case ccEqualFold(name, "no-store"):
 			d.NoStore = true
 			return
-		case strings.EqualFold(name, "no-cache"):
+		case ccEqualFold(name, "no-cache"):
 			d.NoCache = true
 			return
-		case strings.EqualFold(name, "s-maxage"):
+		case ccEqualFold(name, "s-maxage"):
 			delta = &d.SMaxAge
 		}
 	case 9:
 		switch {
-		case strings.EqualFold(name, "max-stale"):
+		case ccEqualFold(name, "max-stale"):
 			if !hasValue && valid {
 				ccMerge(&d.MaxStale, MaxDelta, true)
 				return
 			}
 			delta = &d.MaxStale
-		case strings.EqualFold(name, "min-fresh"):
+		case ccEqualFold(name, "min-fresh"):
 			delta = &d.MinFresh
-		case strings.EqualFold(name, "immutable"):
+		case ccEqualFold(name, "immutable"):
 			d.Immutable = true
 			return
 		}
 	case 12:
-		if strings.EqualFold(name, "no-transform") {
+		if ccEqualFold(name, "no-transform") {
 			d.NoTransform = true
 			return
 		}
 	case 14:
-		if strings.EqualFold(name, "only-if-cached") {
+		if ccEqualFold(name, "only-if-cached") {
 			d.OnlyIfCached = true
 			return
 		}
-		if strings.EqualFold(name, "stale-if-error") {
+		if ccEqualFold(name, "stale-if-error") {
 			delta = &d.StaleIfError
 		}
 	case 15:
-		if strings.EqualFold(name, "must-revalidate") {
+		if ccEqualFold(name, "must-revalidate") {
 			d.MustRevalidate = true
 			return
 		}
-		if strings.EqualFold(name, "must-understand") {
+		if ccEqualFold(name, "must-understand") {
 			d.MustUnderstand = true
 			return
 		}
 	case 16:
-		if strings.EqualFold(name, "proxy-revalidate") {
+		if ccEqualFold(name, "proxy-revalidate") {
 			d.ProxyRevalidate = true
 			return
 		}
 	case 22:
-		if strings.EqualFold(name, "stale-while-revalidate") {
+		if ccEqualFold(name, "stale-while-revalidate") {
 			delta = &d.StaleWhileRevalidate
 		}
 	}
@@ -359,12 +359,30 @@ func PragmaNoCache(h http.Header) bool {
 	}
 	for _, line := range h.Values("Pragma") {
 		for elem := range strings.SplitSeq(line, ",") {
-			if strings.EqualFold(strings.Trim(elem, " \t"), "no-cache") {
+			if ccEqualFold(strings.Trim(elem, " \t"), "no-cache") {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// ccEqualFold reports whether s equals the lower-case ASCII name, ignoring
+// ASCII case only (so no Unicode folding such as "ſ" to "s").
+func ccEqualFold(s, name string) bool {
+	if len(s) != len(name) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != name[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // ccIsToken reports whether s is a non-empty RFC 9110 token.

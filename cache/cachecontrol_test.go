@@ -42,6 +42,7 @@ func TestParseCacheControl(t *testing.T) {
 		{"quoted comma does not split", cc(`x-ext="a,max-age=9", max-age=1`), Directives{MaxAge: secs(1)}},
 		{"quoted escaped quote", cc(`x-ext="a\",max-age=9", max-age=1`), Directives{MaxAge: secs(1)}},
 		{"unknown directives ignored", cc("foo, bar=baz, max-age=10, community=\"UCI\""), Directives{MaxAge: secs(10)}},
+		{"no Unicode case folding", cc("max-ſtale=5, ſ-maxage=1"), Directives{}},
 		{"bare max-stale is any staleness", cc("max-stale"), Directives{MaxStale: Delta{Duration: MaxDelta, Present: true}}},
 		{"max-stale with value", cc("max-stale=30"), Directives{MaxStale: secs(30)}},
 		{"same value twice", cc("max-age=60", "max-age=60"), Directives{MaxAge: secs(60)}},

@@ -31,7 +31,7 @@ type Entry struct {
 	Body []byte
 
 	// Method and URL describe the request that produced the response; the
-	// URL is redacted (see Redactor) and never holds a secret.
+	// URL is redacted (see Keyer.RedactURL) and never holds a secret.
 	Method string
 	URL    string
 	// RequestHeader holds the redacted request headers that the entry was

@@ -83,3 +83,56 @@ func ExampleDecodeEntry() {
 	// 200 OK text/plain hello 2024-05-06 07:08:09 +0000 UTC
 	// true
 }
+
+func ExampleKeyer_Key() {
+	k := cache.NewKeyer(cache.KeyOptions{
+		MatchHeaders:  []string{"Accept"},
+		IgnoredParams: []string{"ts"},
+	})
+	key := func(method, rawURL, accept string) cache.Key {
+		r, _ := http.NewRequest(method, rawURL, nil)
+		r.Header.Set("Accept", accept)
+		r.Header.Set("User-Agent", "not matched")
+		return k.Key(r, nil)
+	}
+	a := key("GET", "https://API.example.com:443/items/./?b=2&a=1&ts=1700000000", "application/json")
+	b := key("GET", "https://api.example.com/items/?a=1&b=2", "application/json")
+	fmt.Println(len(a), a == b)
+	fmt.Println(a == key("GET", "https://api.example.com/items/?a=1&b=2", "text/html"))
+	fmt.Println(a == key("HEAD", "https://api.example.com/items/?a=1&b=2", "application/json"))
+	// Output:
+	// 64 true
+	// false
+	// false
+}
+
+func ExampleKeyer_Key_jsonBody() {
+	k := cache.NewKeyer(cache.KeyOptions{IgnoredParams: []string{"request_id"}})
+	key := func(body string) cache.Key {
+		r, _ := http.NewRequest("POST", "https://api.example.com/search", nil)
+		r.Header.Set("Content-Type", "application/json")
+		return k.Key(r, []byte(body))
+	}
+	fmt.Println(key(`{"q":"go","page":{"size":10,"n":1},"request_id":"a1"}`) ==
+		key(`{ "page": {"n": 1, "size": 10}, "q": "go", "request_id": "b2" }`))
+	// Output: true
+}
+
+func ExampleKeyer_RedactURL() {
+	k := cache.NewKeyer(cache.KeyOptions{IgnoredParams: []string{"ts"}})
+	u, _ := url.Parse("https://user:hunter2@api.example.com/v1/items?api_key=s3cr3t&ts=1700000000&page=2#top")
+	fmt.Println(k.RedactURL(u))
+	// Output: https://user:REDACTED@api.example.com/v1/items?api_key=REDACTED&ts=REDACTED&page=2
+}
+
+func ExampleKeyer_StoredHeaders() {
+	k := cache.NewKeyer(cache.KeyOptions{MatchHeaders: []string{"Accept", "Authorization"}})
+	h := http.Header{
+		"Accept":        {"application/json"},
+		"Authorization": {"Bearer s3cr3t"},
+		"User-Agent":    {"demo"},
+	}
+	stored := k.StoredHeaders(h)
+	fmt.Println(stored.Get("Accept"), stored.Get("Authorization"), len(stored))
+	// Output: application/json REDACTED 2
+}

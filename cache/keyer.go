@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"hash"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
@@ -64,23 +63,15 @@ type Keyer struct {
 	c *keyConfig
 }
 
-// keyHeader is a header name in the two spellings a Keyer needs.
-type keyHeader struct {
-	canon   string // as stored in an http.Header
-	lower   string // as hashed
-	ignored bool   // named by IgnoredParams: kept out of the key
-}
-
 // keyConfig is a Keyer's settings, prepared once by NewKeyer.
 type keyConfig struct {
-	match      []keyHeader         // sorted by lower, without duplicates
-	matchAll   bool                //
-	sensHeader []keyHeader         // sensitive names not ignored, sorted by lower
-	ignParam   map[string]struct{} // case-sensitive query, form and JSON names
-	ignJSON    map[string]struct{} // ignParam in canonical JSON string form
-	ignHeader  map[string]struct{} // lower-case
-	sensitive  map[string]struct{} // lower-case
-	pool       sync.Pool           // of *keyEncoder
+	matchAll  bool
+	match     map[string]struct{} // lower-case MatchHeaders
+	ignParam  map[string]struct{} // case-sensitive query, form and JSON names
+	ignJSON   map[string]struct{} // ignParam in canonical JSON string form
+	ignHeader map[string]struct{} // lower-case
+	sensitive map[string]struct{} // lower-case
+	pool      sync.Pool           // of *keyEncoder
 }
 
 // NewKeyer returns a Keyer configured by o. The Keyer keeps no reference to
@@ -88,47 +79,30 @@ type keyConfig struct {
 func NewKeyer(o KeyOptions) *Keyer {
 	c := &keyConfig{
 		matchAll:  o.MatchAllHeaders,
+		match:     make(map[string]struct{}, len(o.MatchHeaders)),
 		ignParam:  make(map[string]struct{}, len(o.IgnoredParams)),
 		ignJSON:   make(map[string]struct{}, len(o.IgnoredParams)),
 		ignHeader: make(map[string]struct{}, len(o.IgnoredParams)),
 		sensitive: make(map[string]struct{}, 8+len(o.SensitiveNames)),
 	}
 	for _, n := range o.IgnoredParams {
-		if n == "" {
-			continue
+		if n != "" {
+			c.ignParam[n] = struct{}{}
+			c.ignJSON[keyJSONName(n)] = struct{}{}
+			c.ignHeader[keyLower(n)] = struct{}{}
 		}
-		c.ignParam[n] = struct{}{}
-		c.ignJSON[keyJSONName(n)] = struct{}{}
-		c.ignHeader[keyLower(n)] = struct{}{}
 	}
 	for _, n := range slices.Concat(DefaultSensitiveNames(), o.SensitiveNames) {
-		if n == "" {
-			continue
-		}
-		c.sensitive[keyLower(n)] = struct{}{}
-		if _, ign := c.ignHeader[keyLower(n)]; !ign {
-			c.sensHeader = append(c.sensHeader, c.header(n))
+		if n != "" {
+			c.sensitive[keyLower(n)] = struct{}{}
 		}
 	}
 	for _, n := range o.MatchHeaders {
 		if n != "" {
-			c.match = append(c.match, c.header(n))
+			c.match[keyLower(n)] = struct{}{}
 		}
 	}
-	c.match = keySortHeaders(c.match)
-	c.sensHeader = keySortHeaders(c.sensHeader)
 	return &Keyer{c: c}
-}
-
-func (c *keyConfig) header(name string) keyHeader {
-	lower := keyLower(name)
-	_, ign := c.ignHeader[lower]
-	return keyHeader{canon: textproto.CanonicalMIMEHeaderKey(name), lower: lower, ignored: ign}
-}
-
-func keySortHeaders(hs []keyHeader) []keyHeader {
-	slices.SortFunc(hs, func(a, b keyHeader) int { return strings.Compare(a.lower, b.lower) })
-	return slices.CompactFunc(hs, func(a, b keyHeader) bool { return a.lower == b.lower })
 }
 
 // config returns k's settings, or the defaults for a zero or nil Keyer.
@@ -170,13 +144,14 @@ const keyFlushAt = 2048
 // keyEncoder hashes one key. Encoders are pooled per Keyer so that keying a
 // request reuses their buffers.
 type keyEncoder struct {
-	h     hash.Hash
-	buf   []byte // encoded bytes not yet hashed
-	tmp   []byte // scratch for normalised fields
-	sum   []byte
-	pairs []keyPair
-	names []string
-	spans []keySpan
+	h       hash.Hash
+	buf     []byte // encoded bytes not yet hashed
+	tmp     []byte // scratch for normalised fields
+	sum     []byte
+	pairs   []keyPair
+	names   []string
+	secrets []string
+	spans   []keySpan
 }
 
 // keyPair is one raw (still percent-encoded) name=value pair.
@@ -246,7 +221,8 @@ func (c *keyConfig) release(e *keyEncoder) {
 	}
 	clear(e.pairs)
 	clear(e.names)
-	e.pairs, e.names, e.spans = e.pairs[:0], e.names[:0], e.spans[:0]
+	clear(e.secrets)
+	e.pairs, e.names, e.secrets, e.spans = e.pairs[:0], e.names[:0], e.secrets[:0], e.spans[:0]
 	c.pool.Put(e)
 }
 
@@ -401,43 +377,36 @@ func keyIsJSONType(mt string) bool {
 		strings.EqualFold(mt[len(mt)-len(suffix):], suffix)
 }
 
+// encodeHeaders hashes the matched headers, then the sensitive ones. Names
+// are compared case-insensitively, so a header stored under a
+// non-canonical key (h["authorization"]) counts as well.
 func (c *keyConfig) encodeHeaders(e *keyEncoder, h http.Header) {
-	if c.matchAll {
-		e.names = e.names[:0]
-		for name := range h {
-			e.names = append(e.names, name)
-		}
-		slices.SortFunc(e.names, keyCompareHeaderNames)
-		for _, name := range e.names {
-			e.tmp = keyAppendLower(e.tmp[:0], name)
-			if _, ign := c.ignHeader[string(e.tmp)]; ign {
-				continue
-			}
-			e.field(keyTagHeaderName, e.tmp)
-			for _, v := range h[name] {
-				e.fieldString(keyTagHeaderVal, v)
-			}
-		}
-	} else {
-		for _, m := range c.match {
-			vs, ok := h[m.canon]
-			if !ok || m.ignored {
-				continue
-			}
-			e.fieldString(keyTagHeaderName, m.lower)
-			for _, v := range vs {
-				e.fieldString(keyTagHeaderVal, v)
-			}
-		}
-	}
-	for _, s := range c.sensHeader {
-		vs := h[s.canon]
-		if len(vs) == 0 {
+	e.names, e.secrets = e.names[:0], e.secrets[:0]
+	for name := range h {
+		e.tmp = keyAppendLower(e.tmp[:0], name)
+		if _, ign := c.ignHeader[string(e.tmp)]; ign {
 			continue
 		}
-		e.fieldString(keyTagSecretName, s.lower)
-		for _, v := range vs {
-			e.fieldString(keyTagSecretVal, v)
+		if _, ok := c.match[string(e.tmp)]; ok || c.matchAll {
+			e.names = append(e.names, name)
+		}
+		if _, ok := c.sensitive[string(e.tmp)]; ok {
+			e.secrets = append(e.secrets, name)
+		}
+	}
+	e.headerGroup(h, e.names, keyTagHeaderName, keyTagHeaderVal)
+	e.headerGroup(h, e.secrets, keyTagSecretName, keyTagSecretVal)
+}
+
+// headerGroup hashes the named headers sorted by lower-case name.
+func (e *keyEncoder) headerGroup(h http.Header, names []string, nameTag, valueTag byte) {
+	if !slices.IsSortedFunc(names, keyCompareHeaderNames) {
+		slices.SortFunc(names, keyCompareHeaderNames)
+	}
+	for _, name := range names {
+		e.fieldLower(nameTag, name)
+		for _, v := range h[name] {
+			e.fieldString(valueTag, v)
 		}
 	}
 }

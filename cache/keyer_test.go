@@ -198,6 +198,12 @@ func TestKeyEquivalence(t *testing.T) {
 			withHeader(get("http://h/"), "X-Tenant-Token", "1"), withHeader(get("http://h/"), "X-Tenant-Token", "2"), false},
 		{"ignored sensitive header", KeyOptions{IgnoredParams: []string{"Cookie"}},
 			withHeader(get("http://h/"), "Cookie", "s=1"), withHeader(get("http://h/"), "Cookie", "s=2"), true},
+		{"non-canonical authorization splits", KeyOptions{},
+			keyReq{method: "GET", url: "http://h/", header: http.Header{"authorization": {"a"}}},
+			keyReq{method: "GET", url: "http://h/", header: http.Header{"authorization": {"b"}}}, false},
+		{"header name case", accept,
+			keyReq{method: "GET", url: "http://h/", header: http.Header{"accept": {"a"}}},
+			withHeader(get("http://h/"), "Accept", "a"), true},
 		{"matched vs secret header not confused", KeyOptions{MatchHeaders: []string{"X-A"}},
 			withHeader(get("http://h/"), "X-A", "v"), withHeader(get("http://h/"), "X-Api-Key", "v"), false},
 	}

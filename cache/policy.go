@@ -144,7 +144,7 @@ func (p *Policy) Freshness(lifetime Lifetime, resp *http.Response, requestTime, 
 	}
 	f := Freshness{Store: true}
 	if p.CacheControl {
-		h := responseHeaderFreshness(resp.Header, requestTime, responseTime)
+		h := responseHeaderFreshness(resp.StatusCode, resp.Header, requestTime, responseTime)
 		if h.noStore {
 			return Freshness{}
 		}

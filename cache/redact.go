@@ -2,6 +2,7 @@ package cache
 
 import (
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 )
@@ -77,36 +78,31 @@ func (c *keyConfig) redactParam(raw string) bool {
 // StoredHeaders returns the request headers to store with an entry: the
 // matched headers (every header with MatchAllHeaders) that are present,
 // with each value of a sensitive or ignored header replaced by Redacted.
-// The result shares no memory with h. StoredHeaders returns nil when no
+// Names match case-insensitively and are stored in canonical form. The
+// result shares no memory with h. StoredHeaders returns nil when no
 // matched header is present.
 func (k *Keyer) StoredHeaders(h http.Header) http.Header {
 	c := k.config()
 	var out http.Header
-	add := func(name string, vs []string) {
+	for name, vs := range h {
+		lower := keyLower(name)
+		if _, ok := c.match[lower]; !ok && !c.matchAll {
+			continue
+		}
+		_, ign := c.ignHeader[lower]
+		_, sens := c.sensitive[lower]
 		if out == nil {
 			out = make(http.Header)
 		}
-		lower := keyLower(name)
-		_, ign := c.ignHeader[lower]
-		_, sens := c.sensitive[lower]
-		stored := make([]string, len(vs))
-		for i, v := range vs {
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		for _, v := range vs {
 			if ign || sens {
 				v = Redacted
 			}
-			stored[i] = v
+			out[key] = append(out[key], v)
 		}
-		out[name] = stored
-	}
-	if c.matchAll {
-		for name, vs := range h {
-			add(name, vs)
-		}
-		return out
-	}
-	for _, m := range c.match {
-		if vs, ok := h[m.canon]; ok {
-			add(m.canon, vs)
+		if vs != nil && out[key] == nil {
+			out[key] = []string{} // present without values
 		}
 	}
 	return out

@@ -159,6 +159,9 @@ func (b *Backend) conn(ctx context.Context) (*state, error) {
 	if st := b.st.Load(); st != nil {
 		return st, nil
 	}
+	if !validTable(b.table) {
+		return nil, fmt.Errorf("%w %q", ErrInvalidTable, b.table)
+	}
 	st, err := b.open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("restycache/sqlite: open %q: %w", b.path, err)
@@ -226,9 +229,6 @@ func (b *Backend) resolvePath() (file, dsn string, err error) {
 
 // open opens the database, creates the schema and prepares statements.
 func (b *Backend) open(ctx context.Context) (*state, error) {
-	if !validTable(b.table) {
-		return nil, fmt.Errorf("%w: %q", ErrInvalidTable, b.table)
-	}
 	file, dsn, err := b.resolvePath()
 	if err != nil {
 		return nil, err

@@ -190,14 +190,14 @@ func generate(mod Module, table []handWrittenMethod) ([]byte, error) {
 	g := &gen{src: src, imports: map[string]string{}, skip: skip}
 	var body bytes.Buffer
 	for _, rv := range receivers() {
-		if st := src.structs[rv.Type]; st == nil {
+		st := src.structs[rv.Type]
+		if st == nil {
 			return nil, fmt.Errorf("restycache/genresty: resty has no struct type %s", rv.Type)
-		} else {
-			for _, f := range st.Fields.List {
-				if len(f.Names) == 0 {
-					// Promoted methods would be missed by a source walk.
-					return nil, fmt.Errorf("restycache/genresty: resty.%s has an embedded field; promoted methods are not supported", rv.Type)
-				}
+		}
+		for _, f := range st.Fields.List {
+			if len(f.Names) == 0 {
+				// Promoted methods would be missed by a source walk.
+				return nil, fmt.Errorf("restycache/genresty: resty.%s has an embedded field; promoted methods are not supported", rv.Type)
 			}
 		}
 		decls := append([]methodDecl(nil), src.decls[rv.Type]...)

@@ -1,0 +1,57 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/restycache/restycache/backend/sqlite"
+)
+
+func Example() {
+	dir, err := os.MkdirTemp("", "restycache-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	// Lazy: nothing is opened until the first call. The file is
+	// demo_cache.sqlite, since the name has no extension.
+	store := sqlite.New(filepath.Join(dir, "demo_cache"))
+	defer store.Close()
+
+	if err := store.Set(ctx, "greeting", []byte("hello"), time.Now().Add(time.Hour)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	v, err := store.Get(ctx, "greeting")
+	fmt.Println(string(v), err)
+
+	_, err = os.Stat(filepath.Join(dir, "demo_cache.sqlite"))
+	fmt.Println(err == nil)
+	// Output:
+	// hello <nil>
+	// true
+}
+
+func ExampleOpen() {
+	ctx := context.Background()
+	// Open reports a bad path or table name at once.
+	_, err := sqlite.Open(ctx, sqlite.MemoryPath, sqlite.Options{Table: "bad-name"})
+	fmt.Println(err)
+
+	store, err := sqlite.Open(ctx, sqlite.MemoryPath)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+	fmt.Println(store.Ping(ctx))
+	// Output:
+	// restycache/sqlite: invalid table name "bad-name"
+	// <nil>
+}

@@ -1,0 +1,133 @@
+package cache
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+func mustPattern(t *testing.T, p string) *URLPattern {
+	t.Helper()
+	pat, err := CompileURLPattern(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pat
+}
+
+func TestPolicyLifetimePrecedence(t *testing.T) {
+	p := &Policy{
+		ExpireAfter: TTL(time.Hour),
+		URLs: []URLRule{
+			{Pattern: mustPattern(t, "example.com/nocache*"), Lifetime: DoNotCache()},
+			{Pattern: mustPattern(t, "example.com/short*"), Lifetime: TTL(time.Minute)},
+			{Pattern: mustPattern(t, "example.com/short/longer*"), Lifetime: TTL(time.Hour)}, // shadowed
+		},
+	}
+	u := func(s string) *url.URL { x, _ := url.Parse(s); return x }
+	for _, tc := range []struct {
+		name    string
+		request Lifetime
+		url     string
+		want    Lifetime
+	}{
+		{"nothing applies", Lifetime{}, "https://example.com/other", Lifetime{}},
+		{"URL rule", Lifetime{}, "https://example.com/short/x", TTL(time.Minute)},
+		{"first matching rule wins", Lifetime{}, "https://example.com/short/longer", TTL(time.Minute)},
+		{"request beats URL rule", TTL(time.Second), "https://example.com/short/x", TTL(time.Second)},
+		{"DoNotCache rule beats request", TTL(time.Second), "https://example.com/nocache", DoNotCache()},
+		{"DoNotCache request", DoNotCache(), "https://example.com/other", DoNotCache()},
+	} {
+		if got := p.Lifetime(tc.request, u(tc.url)); got != tc.want {
+			t.Errorf("%s: Lifetime = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	off := &Policy{ExpireAfter: DoNotCache()}
+	if got := off.Lifetime(TTL(time.Hour), u("https://example.com/")); !got.IsDoNotCache() {
+		t.Errorf("DoNotCache default: Lifetime = %v", got)
+	}
+}
+
+func TestPolicyFreshness(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	date := now.Format(http.TimeFormat)
+	resp := func(code int, kv ...string) *http.Response {
+		h := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			h.Add(kv[i], kv[i+1])
+		}
+		return &http.Response{StatusCode: code, Header: h}
+	}
+	headers := &Policy{CacheControl: true, ExpireAfter: TTL(time.Hour)}
+	settings := &Policy{ExpireAfter: TTL(time.Hour)}
+	for _, tc := range []struct {
+		name      string
+		p         *Policy
+		lifetime  Lifetime
+		resp      *http.Response
+		wantStore bool
+		wantExp   time.Time // zero: never
+		wantFlags Flags
+	}{
+		{"default lifetime", settings, Lifetime{}, resp(200), true, now.Add(time.Hour), 0},
+		{"code not allowed", settings, Lifetime{}, resp(404), false, time.Time{}, 0},
+		{"headers ignored when off", settings, Lifetime{}, resp(200, "Cache-Control", "no-store"), true, now.Add(time.Hour), 0},
+		{"no-store", headers, Lifetime{}, resp(200, "Cache-Control", "no-store"), false, time.Time{}, 0},
+		{"max-age", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=60", "Date", date), true, now.Add(time.Minute), 0},
+		{"max-age minus Age", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=60", "Age", "20", "Date", date), true, now.Add(40 * time.Second), 0},
+		{"invalid max-age is stale", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=abc"), true, now, 0},
+		{"Expires", headers, Lifetime{}, resp(200, "Expires", now.Add(time.Minute).Format(http.TimeFormat), "Date", date), true, now.Add(time.Minute), 0},
+		{"max-age beats Expires", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=10", "Expires", now.Add(time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(10 * time.Second), 0},
+		{"invalid Expires is stale", headers, Lifetime{}, resp(200, "Expires", "0"), true, now, 0},
+		{"no-cache", headers, Lifetime{}, resp(200, "Cache-Control", "no-cache, must-revalidate"), true, now, FlagNoCache | FlagMustRevalidate},
+		{"Pragma no-cache", headers, Lifetime{}, resp(200, "Pragma", "no-cache"), true, now, FlagNoCache},
+		{"heuristic", headers, Lifetime{}, resp(200, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(time.Hour), 0},
+		{"heuristic capped", headers, Lifetime{}, resp(200, "Last-Modified", now.Add(-1000*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(HeuristicCap), 0},
+		{"nothing explicit: default", headers, Lifetime{}, resp(200), true, now.Add(time.Hour), 0},
+		{"request lifetime beats headers", headers, TTL(time.Second), resp(200, "Cache-Control", "max-age=60"), true, now.Add(time.Second), 0},
+		{"never", settings, Never(), resp(200), true, time.Time{}, 0},
+		{"immediately", settings, Immediately(), resp(200), true, now, 0},
+		{"at", settings, Until(now.Add(time.Minute)), resp(200), true, now.Add(time.Minute), 0},
+		{"do not cache", settings, DoNotCache(), resp(200), false, time.Time{}, 0},
+	} {
+		f := tc.p.Freshness(tc.lifetime, tc.resp, now, now)
+		if f.Store != tc.wantStore {
+			t.Errorf("%s: Store = %v, want %v", tc.name, f.Store, tc.wantStore)
+			continue
+		}
+		if tc.wantStore && (!f.ExpiresAt.Equal(tc.wantExp) || f.Flags != tc.wantFlags) {
+			t.Errorf("%s: ExpiresAt = %v flags %b, want %v flags %b", tc.name, f.ExpiresAt, f.Flags, tc.wantExp, tc.wantFlags)
+		}
+	}
+}
+
+func TestInitialAge(t *testing.T) {
+	req := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	resp := req.Add(2 * time.Second)
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+		want time.Duration
+	}{
+		{"no headers: response delay", http.Header{}, 2 * time.Second},
+		{"Age plus delay", http.Header{"Age": {"10"}}, 12 * time.Second},
+		{"apparent age from Date", http.Header{"Date": {req.Add(-time.Minute).Format(http.TimeFormat)}}, time.Minute + 2*time.Second},
+		{"Date in the future", http.Header{"Date": {req.Add(time.Hour).Format(http.TimeFormat)}}, 2 * time.Second},
+		{"bad Age ignored", http.Header{"Age": {"-5"}}, 2 * time.Second},
+	} {
+		if got := initialAge(tc.h, req, resp); got != tc.want {
+			t.Errorf("%s: initialAge = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestMethodAndCodeDefaults(t *testing.T) {
+	var p Policy
+	if !p.MethodAllowed("GET") || !p.MethodAllowed("head") || p.MethodAllowed("POST") {
+		t.Errorf("default methods wrong")
+	}
+	if !p.CodeAllowed(200) || p.CodeAllowed(404) {
+		t.Errorf("default codes wrong")
+	}
+}

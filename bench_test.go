@@ -2,6 +2,7 @@ package restycache_test
 
 import (
 	"bytes"
+	"database/sql"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-resty/resty/v2"
+	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/restycache/restycache"
 	"github.com/restycache/restycache/backend"
@@ -53,6 +55,42 @@ func (m mapTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
+// selectTransport is the SQLite floor: resty plus one prepared point SELECT
+// of the same bytes from a SQLite file, and nothing else.
+type selectTransport struct{ stmt *sql.Stmt }
+
+func (t selectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if err := t.stmt.QueryRowContext(r.Context(), r.URL.String()).Scan(&body); err != nil {
+		return nil, err
+	}
+	return &http.Response{
+		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: benchHeader(), Body: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r,
+	}, nil
+}
+
+func newSelectTransport(b *testing.B, url string) selectTransport {
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(b.TempDir(), "floor.sqlite")+"?_journal_mode=WAL")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE t (key TEXT PRIMARY KEY, value BLOB NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO t VALUES (?, ?)`, url, benchBody); err != nil {
+		b.Fatal(err)
+	}
+	stmt, err := db.Prepare(`SELECT value FROM t WHERE key = ?`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stmt.Close() })
+	return selectTransport{stmt: stmt}
+}
+
 func benchOrigin(b *testing.B) *origin {
 	return newOrigin(b, func(w http.ResponseWriter, r *http.Request) {
 		for k, v := range benchHeader() {
@@ -65,17 +103,19 @@ func benchOrigin(b *testing.B) *origin {
 // BenchmarkHit compares a cache hit through the full client with the floor
 // of resty over an in-memory RoundTripper. See BENCHMARKS.md.
 func BenchmarkHit(b *testing.B) {
-	b.Run("floor=resty+map", func(b *testing.B) {
-		const url = "http://127.0.0.1:1/items"
-		c := resty.New().SetTransport(mapTransport{url: benchBody})
+	const floorURL = "http://127.0.0.1:1/items"
+	floor := func(b *testing.B, rt http.RoundTripper) {
+		c := resty.New().SetTransport(rt)
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := c.R().Get(url)
+			resp, err := c.R().Get(floorURL)
 			if err != nil || len(resp.Body()) != len(benchBody) {
 				b.Fatal(err)
 			}
 		}
-	})
+	}
+	b.Run("floor=resty+map", func(b *testing.B) { floor(b, mapTransport{floorURL: benchBody}) })
+	b.Run("floor=resty+sqlite-select", func(b *testing.B) { floor(b, newSelectTransport(b, floorURL)) })
 	hit := func(b *testing.B, s backend.Storage) {
 		o := benchOrigin(b)
 		c := restycache.New(restycache.WithBackend(s))

@@ -72,22 +72,26 @@ func Wrap(rc *resty.Client, opts ...Option) *Client {
 	store := hooks.NewStore(storage, log)
 	keyer := cache.NewKeyer(cfg.keys)
 	t := hooks.NewTransport(hooks.Config{
-		Store:          store,
-		Keyer:          keyer,
-		Policy:         &policy,
-		Upstream:       rc.GetClient().Transport,
-		Logger:         log,
-		Clock:          cfg.clock,
-		MaxBodySize:    cfg.maxBodySize,
-		StripSetCookie: cfg.stripSetCookie,
-		StaleRetention: cfg.staleRetention,
+		Store:                store,
+		Keyer:                keyer,
+		Policy:               &policy,
+		Upstream:             rc.GetClient().Transport,
+		Logger:               log,
+		Clock:                cfg.clock,
+		MaxBodySize:          cfg.maxBodySize,
+		StripSetCookie:       cfg.stripSetCookie,
+		StaleRetention:       cfg.staleRetention,
+		StaleWhileRevalidate: cfg.swr,
+		StaleIfError:         cfg.sie,
+		DisableCoalescing:    cfg.noCoalescing,
+		BackgroundTimeout:    cfg.bgTimeout,
 	})
 	rc.GetClient().Transport = t
 	rc.OnBeforeRequest(recordAttempt)
 	return &Client{
 		Client:    rc,
 		transport: t,
-		cache:     &Cache{store: store, keyer: keyer, now: t.Now},
+		cache:     &Cache{store: store, keyer: keyer, transport: t},
 		owner:     true,
 		mu:        new(sync.Mutex),
 	}
@@ -111,8 +115,9 @@ func (c *Client) NewRequest() *Request { return c.R() }
 // Cache returns the client's cache, to inspect and manage stored responses.
 func (c *Client) Cache() *Cache { return c.cache }
 
-// Close closes the cache's backend. It is idempotent. A client made by Clone
-// shares its original's cache, and its Close does nothing.
+// Close stops the cache's background work (waiting for it) and closes its
+// backend. It is idempotent. A client made by Clone shares its original's
+// cache, and its Close does nothing.
 func (c *Client) Close() error {
 	if !c.owner {
 		return nil

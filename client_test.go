@@ -73,7 +73,8 @@ func TestWhatIsStoredByDefault(t *testing.T) {
 		wantHits     int64
 	}{
 		{"GET", "/ok", 1},
-		{"HEAD", "/ok", 1},
+		{"HEAD", "/ok", 0}, // answered from the stored GET
+		{"HEAD", "/head", 1},
 		{"POST", "/ok", 2},
 		{"PUT", "/ok", 2},
 		{"GET", "/404", 2},

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/cache"
@@ -43,9 +42,9 @@ const (
 // headers: they walk the stored entries and compare their (redacted) method
 // and URL, so they cost one read per stored entry.
 type Cache struct {
-	store *hooks.Store
-	keyer *cache.Keyer
-	now   func() time.Time
+	store     *hooks.Store
+	keyer     *cache.Keyer
+	transport *hooks.Transport
 
 	closeOnce sync.Once
 	closeErr  error
@@ -149,7 +148,7 @@ func (c *Cache) DeleteExpired(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("restycache: delete expired: %w", err)
 	}
-	now := c.now()
+	now := c.transport.Now()
 	m, err := c.deleteWhere(ctx, func(e *cache.Entry) bool { return e.IsExpired(now) })
 	return n + m, err
 }
@@ -206,7 +205,7 @@ func (c *Cache) URLs(ctx context.Context, f Filter) iter.Seq2[string, error] {
 
 func (c *Cache) walk(ctx context.Context, f Filter, pick func(cache.Key, *cache.Entry) string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		now := c.now()
+		now := c.transport.Now()
 		stopped := false
 		err := c.store.Entries(ctx, func(k cache.Key, e *cache.Entry) bool {
 			expired := e.IsExpired(now)
@@ -226,11 +225,13 @@ func (c *Cache) walk(ctx context.Context, f Filter, pick func(cache.Key, *cache.
 // was made.
 func (c *Cache) Stats() hooks.Stats { return c.store.Stats() }
 
-// Close closes the backend. It is idempotent.
+// Close stops the cache's background work, waiting for it, and closes the
+// backend. It is idempotent.
 func (c *Cache) Close() error { return c.close() }
 
 func (c *Cache) close() error {
 	c.closeOnce.Do(func() {
+		_ = c.transport.Close()
 		if err := c.store.Storage().Close(); err != nil {
 			c.closeErr = fmt.Errorf("restycache: close backend: %w", err)
 		}

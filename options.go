@@ -20,6 +20,9 @@ const (
 	// DefaultStaleRetention is how long an expired entry that can be
 	// revalidated stays in storage. See WithStaleRetention.
 	DefaultStaleRetention = hooks.DefaultStaleRetention
+	// DefaultBackgroundTimeout bounds shared and background origin
+	// fetches (30s). See WithBackgroundTimeout.
+	DefaultBackgroundTimeout = hooks.DefaultBackgroundTimeout
 )
 
 // Expiration is a special lifetime for cached responses. Use one wherever a
@@ -99,6 +102,9 @@ type config struct {
 	maxBodySize    int64
 	stripSetCookie bool
 	staleRetention time.Duration
+	swr, sie       time.Duration
+	noCoalescing   bool
+	bgTimeout      time.Duration
 }
 
 type patternLifetime struct {
@@ -215,6 +221,31 @@ func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBodySize = 
 // (it has an ETag or Last-Modified) is kept in storage. The default is
 // DefaultStaleRetention.
 func WithStaleRetention(d time.Duration) Option { return func(c *config) { c.staleRetention = d } }
+
+// WithStaleWhileRevalidate lets a response that expired less than d ago be
+// served at once while one background request per key revalidates it
+// (RFC 5861), unless its response said must-revalidate or no-cache. A
+// response's own stale-while-revalidate directive (with WithCacheControl)
+// takes precedence. The default is 0: stale responses are revalidated
+// before use.
+func WithStaleWhileRevalidate(d time.Duration) Option { return func(c *config) { c.swr = d } }
+
+// WithStaleIfError lets a response that expired less than d ago be served,
+// marked stale, when the origin fails (a network error or a 5xx status)
+// (RFC 5861). A stale-if-error directive of the request, else of the
+// response (with WithCacheControl), takes precedence. The default is 0.
+func WithStaleIfError(d time.Duration) Option { return func(c *config) { c.sie = d } }
+
+// WithCoalescing turns request coalescing on or off. When on (the
+// default), concurrent requests with the same cache key share one origin
+// request: each gets its own copy of the answer. Requests that bypass the
+// cache are never coalesced.
+func WithCoalescing(on bool) Option { return func(c *config) { c.noCoalescing = !on } }
+
+// WithBackgroundTimeout bounds each shared (coalesced) and background
+// (stale-while-revalidate) origin fetch, which run detached from any one
+// caller's context. The default is DefaultBackgroundTimeout.
+func WithBackgroundTimeout(d time.Duration) Option { return func(c *config) { c.bgTimeout = d } }
 
 // WithLogger sets where cache failures that do not fail a request (a broken
 // backend, a corrupt entry) are reported. The default discards them.

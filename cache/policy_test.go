@@ -131,3 +131,33 @@ func TestMethodAndCodeDefaults(t *testing.T) {
 		t.Errorf("default codes wrong")
 	}
 }
+
+func TestVariantKey(t *testing.T) {
+	names := []string{"Accept", "Accept-Language"}
+	k := func(kv ...string) Key {
+		h := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			h.Add(kv[i], kv[i+1])
+		}
+		return VariantKey("primary", names, h)
+	}
+	base := k("Accept", "text/html, application/json", "Accept-Language", "en")
+	if got := k("Accept", "text/html,application/json", "Accept-Language", "en"); got != base {
+		t.Errorf("white space around commas split variants")
+	}
+	if got := k("Accept", "text/html", "Accept", "application/json", "Accept-Language", "en"); got != base {
+		t.Errorf("field lines vs one comma list split variants")
+	}
+	if got := k("Accept", "text/html, application/json", "Accept-Language", "de"); got == base {
+		t.Errorf("different Accept-Language shared a variant")
+	}
+	if got := k("Accept", "text/html, application/json", "Accept-Language", "en", "X-Other", "1"); got != base {
+		t.Errorf("a header not named by Vary split variants")
+	}
+	if VariantKey("other", names, http.Header{}) == VariantKey("primary", names, http.Header{}) {
+		t.Errorf("variants of different primaries collide")
+	}
+	if !(&Entry{Vary: names}).IsVariantIndex() || (&Entry{StatusCode: 200, Vary: names}).IsVariantIndex() {
+		t.Errorf("IsVariantIndex wrong")
+	}
+}

@@ -49,10 +49,11 @@ func (s *Store) Stats() Stats {
 	return Stats{Hits: s.hits.Load(), Misses: s.misses.Load(), Writes: s.writes.Load(), Errors: s.errs.Load()}
 }
 
-// Lookup returns the entry stored under key, following an alias record to
-// its target. A missing entry is (nil, nil). A corrupt entry is deleted and
-// reported as a miss. Other backend errors are returned wrapped, for the
-// caller to treat as a miss.
+// Lookup returns the record stored under key, following an alias record to
+// its target; the key returned is where the record was found. A missing
+// record is (nil, nil). A corrupt one is deleted and reported as missing.
+// Other backend errors are returned wrapped, for the caller to treat as a
+// miss. Lookup does not count hits or misses: see CountHit.
 func (s *Store) Lookup(ctx context.Context, key cache.Key) (*cache.Entry, cache.Key, error) {
 	e, err := s.get(ctx, key)
 	if err == nil && e != nil && e.Alias != "" {
@@ -71,12 +72,17 @@ func (s *Store) Lookup(ctx context.Context, key cache.Key) (*cache.Entry, cache.
 		s.errs.Add(1)
 		return nil, key, err
 	}
-	if e == nil {
-		s.misses.Add(1)
-		return nil, key, nil
-	}
-	s.hits.Add(1)
 	return e, key, nil
+}
+
+// CountHit counts a read that served a stored response (hit true) or found
+// none usable.
+func (s *Store) CountHit(hit bool) {
+	if hit {
+		s.hits.Add(1)
+	} else {
+		s.misses.Add(1)
+	}
 }
 
 // Get returns the entry or alias record stored under key; a missing one is

@@ -8,7 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,10 +27,16 @@ const (
 	DefaultStaleRetention = 24 * time.Hour
 	// DefaultWriteTimeout bounds each storage write made for a response.
 	DefaultWriteTimeout = 10 * time.Second
+	// DefaultBackgroundTimeout bounds each shared or background origin
+	// fetch (request coalescing, stale-while-revalidate).
+	DefaultBackgroundTimeout = 30 * time.Second
+	// DefaultBackgroundWorkers is how many background revalidations run at
+	// once; more are skipped until a worker is free.
+	DefaultBackgroundWorkers = 4
 )
 
-// ErrOnlyIfCached is the reason, given in the logs and the body of the 504
-// answer, when an only-if-cached request finds nothing stored.
+// ErrOnlyIfCached is the reason, given in the body of the 504 answer, when
+// an only-if-cached request finds nothing usable stored.
 var ErrOnlyIfCached = errors.New("restycache: only-if-cached request and no cached response")
 
 // Config configures a Transport. Store, Keyer and Policy are required.
@@ -38,7 +45,8 @@ type Config struct {
 	Store *Store
 	// Keyer derives cache keys and redacts what is stored.
 	Keyer *cache.Keyer
-	// Policy decides what is stored and for how long.
+	// Policy decides what is stored and for how long. With
+	// Policy.CacheControl the Transport is an RFC 9111 private cache.
 	Policy *cache.Policy
 	// Upstream sends requests the cache cannot answer; nil means
 	// http.DefaultTransport.
@@ -57,18 +65,32 @@ type Config struct {
 	StaleRetention time.Duration
 	// WriteTimeout bounds each storage write; 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// StaleWhileRevalidate and StaleIfError are windows (RFC 5861) that
+	// apply to entries whose response set none. Zero means none.
+	StaleWhileRevalidate time.Duration
+	StaleIfError         time.Duration
+	// DisableCoalescing stops concurrent identical requests from sharing
+	// one origin fetch.
+	DisableCoalescing bool
+	// BackgroundTimeout bounds shared and background fetches; 0 means
+	// DefaultBackgroundTimeout.
+	BackgroundTimeout time.Duration
+	// BackgroundWorkers bounds concurrent background revalidations; 0
+	// means DefaultBackgroundWorkers.
+	BackgroundWorkers int
 }
 
 // Transport is a caching http.RoundTripper. It answers fresh hits from its
 // Store without contacting the origin, revalidates stale entries that have
-// validators, and stores storable responses as their bodies are read. It
+// validators, serves stale entries where allowed, shares one origin fetch
+// between concurrent identical requests, and stores storable responses. It
 // keeps net/http's RoundTripper contract: it never modifies the caller's
-// request, always returns a non-nil body with a nil error, closes request
-// bodies, and returns a nil error for any HTTP status.
+// request, returns a non-nil body with a nil error for any HTTP status, and
+// closes request bodies.
 //
 // The per-request options come from the State in the request's context (see
 // WithState); without one, the Transport caches with the Config alone, so it
-// can serve a plain http.Client too.
+// can serve a plain http.Client too. Close stops its background work.
 type Transport struct {
 	store          *Store
 	keyer          *cache.Keyer
@@ -79,8 +101,19 @@ type Transport struct {
 	stripSetCookie bool
 	retention      time.Duration
 	writeTimeout   time.Duration
+	swr, sie       time.Duration
+	coalesce       bool
+	bgTimeout      time.Duration
+	workers        chan struct{}
 
 	upstream atomic.Pointer[upstream]
+
+	base    context.Context // cancelled by Close
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	flights map[cache.Key]*flight
+	closed  bool
 }
 
 type upstream struct{ rt http.RoundTripper }
@@ -93,10 +126,16 @@ func NewTransport(cfg Config) *Transport {
 		policy:         cfg.Policy,
 		log:            cfg.Logger,
 		now:            cfg.Clock,
-		maxBody:        cfg.MaxBodySize,
+		maxBody:        orDefault(cfg.MaxBodySize, DefaultMaxBodySize),
 		stripSetCookie: cfg.StripSetCookie,
-		retention:      cfg.StaleRetention,
-		writeTimeout:   cfg.WriteTimeout,
+		retention:      orDefault(cfg.StaleRetention, DefaultStaleRetention),
+		writeTimeout:   orDefault(cfg.WriteTimeout, DefaultWriteTimeout),
+		swr:            cfg.StaleWhileRevalidate,
+		sie:            cfg.StaleIfError,
+		coalesce:       !cfg.DisableCoalescing,
+		bgTimeout:      orDefault(cfg.BackgroundTimeout, DefaultBackgroundTimeout),
+		workers:        make(chan struct{}, orDefault(cfg.BackgroundWorkers, DefaultBackgroundWorkers)),
+		flights:        make(map[cache.Key]*flight),
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -104,17 +143,16 @@ func NewTransport(cfg Config) *Transport {
 	if t.now == nil {
 		t.now = time.Now
 	}
-	if t.maxBody <= 0 {
-		t.maxBody = DefaultMaxBodySize
-	}
-	if t.retention <= 0 {
-		t.retention = DefaultStaleRetention
-	}
-	if t.writeTimeout <= 0 {
-		t.writeTimeout = DefaultWriteTimeout
-	}
+	t.base, t.cancel = context.WithCancel(context.Background())
 	t.SetUpstream(cfg.Upstream)
 	return t
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Upstream returns the RoundTripper that requests the cache cannot answer
@@ -128,6 +166,37 @@ func (t *Transport) SetUpstream(rt http.RoundTripper) {
 		rt = http.DefaultTransport
 	}
 	t.upstream.Store(&upstream{rt: rt})
+}
+
+// Now returns the current time by the Transport's clock.
+func (t *Transport) Now() time.Time { return t.now() }
+
+// Close stops the Transport's background work: it cancels shared and
+// background fetches in progress and waits for them to end. Requests made
+// afterwards still work, without coalescing or background revalidation.
+// Close is idempotent and returns nil.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.cancel()
+	t.wg.Wait()
+	return nil
+}
+
+// call is one request on its way through the cache.
+type call struct {
+	req          *http.Request
+	st           *State
+	key          cache.Key // the request's key
+	entryKey     cache.Key // where the stored entry was found (an alias's target, a variant)
+	body         []byte    // the request body, as read for the key
+	customKey    bool
+	lifetime     cache.Lifetime
+	cc           cache.Directives // the request's Cache-Control, with Policy.CacheControl
+	skipRead     bool             // a retry: do not serve or revalidate what is stored
+	mustAsk      bool             // refresh or no-cache: contact the origin
+	onlyIfCached bool
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -144,7 +213,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if st != nil {
 		opts = st.Options
 	}
-	if opts.Bypass || Disabled(ctx) || !t.policy.MethodAllowed(req.Method) || isConditional(req.Header) {
+	var cc cache.Directives
+	if t.policy.CacheControl {
+		cc = cache.ParseCacheControl(req.Header)
+	}
+	if opts.Bypass || Disabled(ctx) || cc.NoStore || isConditional(req.Header) {
+		return t.forward(req, st)
+	}
+	if !t.policy.MethodAllowed(req.Method) {
+		if t.policy.CacheControl && !isSafe(req.Method) {
+			return t.forwardUnsafe(req, st)
+		}
 		return t.forward(req, st)
 	}
 	lifetime := t.policy.Lifetime(opts.Lifetime, req.URL)
@@ -158,130 +237,115 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok { // a request body too large to key: not cacheable
 		return t.forward(req, st)
 	}
-	key := opts.Key
-	if key == "" {
-		key = t.keyer.Key(req, body)
+	c := &call{
+		req:          req,
+		st:           st,
+		key:          opts.Key,
+		body:         body,
+		customKey:    opts.Key != "",
+		lifetime:     lifetime,
+		cc:           cc,
+		skipRead:     st != nil && st.isRetry(),
+		mustAsk:      opts.Refresh || cc.NoCache,
+		onlyIfCached: opts.OnlyIfCached || cc.OnlyIfCached,
 	}
-
-	refresh := opts.Refresh || (st != nil && st.isRetry())
+	if c.key == "" {
+		c.key = t.keyer.Key(req, body)
+	}
 	var entry *cache.Entry
-	if !refresh {
-		var err error
-		entry, key, err = t.store.Lookup(ctx, key)
-		if err != nil {
-			t.log.WarnContext(ctx, "restycache: cache read failed, asking the origin", "error", err)
-		}
-		if entry != nil {
-			resp := t.response(req, entry)
-			switch {
-			case t.policy.Filtered(resp):
-				t.deleteEntry(ctx, key)
-				entry = nil
-			case t.fresh(entry):
-				closeRequestBody(req)
-				st.record(Result{Status: StatusHit, Key: key, StoredAt: entry.StoredAt, ExpiresAt: entry.ExpiresAt})
+	if !c.skipRead {
+		entry = t.lookup(c)
+		if entry == nil && req.Method == http.MethodHead && !c.customKey {
+			if resp := t.headFromGet(c); resp != nil {
 				return resp, nil
 			}
 		}
 	}
-	if opts.OnlyIfCached {
+	if entry != nil && !c.mustAsk {
+		now := t.now()
+		switch {
+		case t.usable(entry, now, &c.cc):
+			return t.serve(c, entry, StatusHit), nil
+		case t.servableStale(entry, now, &c.cc):
+			return t.serve(c, entry, StatusStale), nil
+		case t.inStaleWhileRevalidate(entry, now):
+			t.revalidateInBackground(c, entry)
+			return t.serve(c, entry, StatusStale), nil
+		}
+	}
+	t.store.CountHit(false)
+	if c.onlyIfCached {
 		closeRequestBody(req)
-		st.record(Result{Status: StatusOnlyIfCachedMiss, Key: key})
+		st.record(Result{Status: StatusOnlyIfCachedMiss, Key: c.key})
 		return onlyIfCachedMiss(req), nil
 	}
-	return t.fetch(req, st, key, opts.Key != "", lifetime, entry, refresh)
-}
-
-// fetch asks the origin, conditionally when entry has validators, and
-// arranges for a storable answer to be stored.
-func (t *Transport) fetch(req *http.Request, st *State, key cache.Key, customKey bool, lifetime cache.Lifetime, entry *cache.Entry, refresh bool) (*http.Response, error) {
-	out := req
-	if entry != nil && entry.HasValidators() {
-		out = req.Clone(req.Context())
-		if entry.ETag != "" {
-			out.Header.Set("If-None-Match", entry.ETag)
-		}
-		if entry.LastModified != "" {
-			out.Header.Set("If-Modified-Since", entry.LastModified)
+	if t.coalesce && !c.skipRead && !c.mustAsk {
+		if resp, err, ok := t.shared(c, entry); ok {
+			return resp, err
 		}
 	}
-	requestTime := t.now()
-	resp, err := t.Upstream().RoundTrip(out)
+	return t.fetch(c, entry)
+}
+
+// lookup returns the stored entry for c, following an alias and resolving a
+// variant index with the request's headers, or nil. c.entryKey becomes the
+// key the entry is stored under. Entries the filter now rejects are
+// deleted.
+func (t *Transport) lookup(c *call) *cache.Entry {
+	ctx := c.req.Context()
+	e, key, err := t.store.Lookup(ctx, c.key)
 	if err != nil {
-		return nil, err
+		t.log.WarnContext(ctx, "restycache: cache read failed, asking the origin", "error", err)
+		return nil
 	}
-	responseTime := t.now()
-	if out != req && resp.StatusCode == http.StatusNotModified {
-		return t.revalidated(req, st, key, lifetime, entry, resp, requestTime, responseTime), nil
-	}
-
-	status := StatusMiss
-	if refresh {
-		status = StatusRefresh
-	}
-	fr := t.policy.Freshness(lifetime, resp, requestTime, responseTime)
-	if !fr.Store {
-		if entry != nil { // the stored answer is no longer what the origin says
-			t.deleteEntry(req.Context(), key)
+	if e != nil && e.IsVariantIndex() {
+		e, key, err = t.store.Lookup(ctx, cache.VariantKey(key, e.Vary, c.req.Header))
+		if err != nil {
+			t.log.WarnContext(ctx, "restycache: cache read failed, asking the origin", "error", err)
+			return nil
 		}
-		st.record(Result{Status: status, Key: key})
-		return resp, nil
 	}
-	e := t.newEntry(req, resp, fr, requestTime, responseTime)
-	if req.Response != nil && !customKey {
-		e.Aliases = t.redirectAliases(req)
+	if e == nil {
+		return nil
 	}
-	st.record(Result{Status: status, Key: key, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
-	if resp.Body == nil || resp.Body == http.NoBody || req.Method == http.MethodHead {
-		t.save(key, e)
-		return resp, nil
+	c.entryKey = key
+	if e.Flags.Has(cache.FlagVaryAll) {
+		return nil
 	}
-	resp.Body = &captureBody{
-		src:  resp.Body,
-		t:    t,
-		key:  key,
-		e:    e,
-		buf:  make([]byte, 0, initialCapacity(resp.ContentLength, t.maxBody)),
-		max:  t.maxBody,
-		done: false,
+	if t.policy.Filter != nil && t.policy.Filtered(t.response(c.req, e, false)) {
+		t.deleteKeys(ctx, key)
+		return nil
 	}
-	return resp, nil
+	return e
 }
 
-// revalidated serves entry, confirmed by a 304 answer, with the 304's
-// headers merged in (RFC 9111 section 4.3.4), and stores the update.
-func (t *Transport) revalidated(req *http.Request, st *State, key cache.Key, lifetime cache.Lifetime, entry *cache.Entry, notModified *http.Response, requestTime, responseTime time.Time) *http.Response {
-	_, _ = io.Copy(io.Discard, io.LimitReader(notModified.Body, 4<<10))
-	notModified.Body.Close()
-
-	header := entry.Header.Clone()
-	if header == nil {
-		header = make(http.Header)
+// headFromGet answers a HEAD request from a fresh stored GET response, as
+// RFC 9111 section 4.3.5 allows, or returns nil.
+func (t *Transport) headFromGet(c *call) *http.Response {
+	if !t.policy.MethodAllowed(http.MethodGet) {
+		return nil
 	}
-	for name, values := range notModified.Header {
-		switch name {
-		case "Content-Length", "Content-Encoding", "Transfer-Encoding", "Content-Range":
-			continue
-		}
-		header[name] = values
+	get := *c.req
+	get.Method = http.MethodGet
+	gc := *c
+	gc.req = &get
+	gc.key = t.keyer.Key(&get, c.body)
+	e := t.lookup(&gc)
+	if e == nil || !t.usable(e, t.now(), &c.cc) {
+		return nil
 	}
-	merged := &http.Response{StatusCode: entry.StatusCode, Header: header, Request: req}
-	fr := t.policy.Freshness(lifetime, merged, requestTime, responseTime)
-	e := *entry
-	e.Header = header
-	e.RequestTime, e.StoredAt = requestTime, responseTime
-	e.ExpiresAt, e.InitialAge = fr.ExpiresAt, fr.InitialAge
-	e.Flags, e.StaleWhileRevalidate, e.StaleIfError = fr.Flags, fr.StaleWhileRevalidate, fr.StaleIfError
-	e.ETag, e.LastModified = validators(header)
-	if fr.Store {
-		t.save(key, &e)
-	} else {
-		t.deleteEntry(req.Context(), key)
-	}
-	st.record(Result{Status: StatusRevalidated, Key: key, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
-	resp := t.response(req, &e)
-	resp.Header = header.Clone()
+	c.entryKey = gc.entryKey
+	resp := t.serve(c, e, StatusHit)
+	resp.Body = http.NoBody
 	return resp
+}
+
+// serve answers c with the stored entry e and records status.
+func (t *Transport) serve(c *call, e *cache.Entry, status Status) *http.Response {
+	closeRequestBody(c.req)
+	t.store.CountHit(true)
+	c.st.record(Result{Status: status, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
+	return t.response(c.req, e, false)
 }
 
 // forward sends req upstream without using the cache.
@@ -290,17 +354,19 @@ func (t *Transport) forward(req *http.Request, st *State) (*http.Response, error
 	return t.Upstream().RoundTrip(req)
 }
 
-// fresh reports whether entry may be served without contacting the origin.
-func (t *Transport) fresh(e *cache.Entry) bool {
-	return !e.Flags.Has(cache.FlagNoCache) && !e.IsExpired(t.now())
-}
-
-// response builds the response served for entry. The entry's header map is
-// handed out as is: each decode makes a new one.
-func (t *Transport) response(req *http.Request, e *cache.Entry) *http.Response {
+// response builds the response served for entry. Unless shared, the
+// entry's header map is handed out as is: each decode makes a new one.
+func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool) *http.Response {
 	header := e.Header
-	if header == nil {
-		header = make(http.Header)
+	if shared || header == nil {
+		header = e.Header.Clone()
+		if header == nil {
+			header = make(http.Header, 1)
+		}
+	}
+	if !e.StoredAt.IsZero() {
+		age := e.InitialAge + t.now().Sub(e.StoredAt)
+		header["Age"] = []string{strconv.FormatInt(int64(max(age, 0)/time.Second), 10)}
 	}
 	proto, major, minor := e.Proto, 1, 1
 	if proto == "" {
@@ -319,126 +385,6 @@ func (t *Transport) response(req *http.Request, e *cache.Entry) *http.Response {
 		ContentLength: int64(len(e.Body)),
 		Request:       req,
 	}
-}
-
-// newEntry makes the entry stored for resp, without its body.
-func (t *Transport) newEntry(req *http.Request, resp *http.Response, fr cache.Freshness, requestTime, responseTime time.Time) *cache.Entry {
-	header := make(http.Header, len(resp.Header))
-	for name, values := range resp.Header {
-		if unstoredHeader(name) || (t.stripSetCookie && name == "Set-Cookie") {
-			continue
-		}
-		header[name] = values
-	}
-	e := &cache.Entry{
-		StatusCode:           resp.StatusCode,
-		Status:               resp.Status,
-		Proto:                resp.Proto,
-		Header:               header,
-		Method:               req.Method,
-		URL:                  t.keyer.RedactURL(req.URL),
-		RequestHeader:        t.keyer.StoredHeaders(req.Header),
-		RequestTime:          requestTime,
-		StoredAt:             responseTime,
-		ExpiresAt:            fr.ExpiresAt,
-		InitialAge:           fr.InitialAge,
-		Flags:                fr.Flags,
-		StaleWhileRevalidate: fr.StaleWhileRevalidate,
-		StaleIfError:         fr.StaleIfError,
-	}
-	if e.Status == "" {
-		e.Status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-	}
-	e.ETag, e.LastModified = validators(header)
-	return e
-}
-
-// redirectAliases returns the keys of the earlier requests of a redirect
-// chain that ended with req, so that they are answered by req's entry.
-func (t *Transport) redirectAliases(req *http.Request) []cache.Key {
-	var keys []cache.Key
-	for prev := req.Response; prev != nil && prev.Request != nil; prev = prev.Request.Response {
-		if t.policy.MethodAllowed(prev.Request.Method) {
-			keys = append(keys, t.keyer.Key(prev.Request, nil))
-		}
-	}
-	return keys
-}
-
-// keepUntil is how long e stays in storage: past its expiry when it can
-// still be revalidated or served stale.
-func (t *Transport) keepUntil(e *cache.Entry) time.Time {
-	if e.ExpiresAt.IsZero() {
-		return time.Time{}
-	}
-	extra := max(e.StaleWhileRevalidate, e.StaleIfError)
-	if e.HasValidators() {
-		extra = max(extra, t.retention)
-	}
-	return e.ExpiresAt.Add(extra)
-}
-
-// save stores e under key with its own timeout, detached from any request:
-// a stored response must not be lost because its caller went away.
-func (t *Transport) save(key cache.Key, e *cache.Entry) {
-	ctx, cancel := context.WithTimeout(context.Background(), t.writeTimeout)
-	defer cancel()
-	if err := t.store.Save(ctx, key, e, t.keepUntil(e)); err != nil {
-		t.log.Warn("restycache: storing a response failed", "key", string(key), "error", err)
-	}
-}
-
-func (t *Transport) deleteEntry(ctx context.Context, key cache.Key) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.writeTimeout)
-	defer cancel()
-	if err := t.store.Delete(ctx, key); err != nil {
-		t.log.WarnContext(ctx, "restycache: deleting an entry failed", "key", string(key), "error", err)
-	}
-}
-
-// captureBody passes a response body through to its reader and stores the
-// response once the body has been read to its end.
-type captureBody struct {
-	src  io.ReadCloser
-	t    *Transport
-	key  cache.Key
-	e    *cache.Entry
-	buf  []byte
-	max  int64
-	done bool // stored, or given up on
-}
-
-func (b *captureBody) Read(p []byte) (int, error) {
-	n, err := b.src.Read(p)
-	if !b.done {
-		if int64(len(b.buf)+n) > b.max {
-			b.done = true
-			b.buf = nil
-			b.t.log.Info("restycache: response body too large to store", "key", string(b.key), "max", b.max)
-		} else {
-			b.buf = append(b.buf, p[:n]...)
-		}
-	}
-	if err == io.EOF && !b.done {
-		b.done = true
-		b.e.Body = b.buf
-		b.buf = nil
-		b.t.save(b.key, b.e)
-	}
-	return n, err
-}
-
-func (b *captureBody) Close() error {
-	b.done = true
-	b.buf = nil
-	return b.src.Close()
-}
-
-func initialCapacity(contentLength, max int64) int64 {
-	if contentLength > 0 && contentLength <= max {
-		return contentLength
-	}
-	return 512
 }
 
 // bodyReader serves a stored body without copying it.
@@ -508,20 +454,14 @@ func isConditional(h http.Header) bool {
 		h.Get("If-Match") != "" || h.Get("If-Unmodified-Since") != "" || h.Get("If-Range") != ""
 }
 
-// unstoredHeader reports whether a response header is left out of entries:
-// hop-by-hop headers and Content-Length, which the served body's length
-// replaces.
-func unstoredHeader(name string) bool {
-	switch name {
-	case "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection",
-		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length":
+// isSafe reports whether method is safe (RFC 9110 section 9.2.1): requests
+// with other methods, unknown ones included, invalidate stored responses.
+func isSafe(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return true
 	}
 	return false
-}
-
-func validators(h http.Header) (etag, lastModified string) {
-	return strings.TrimSpace(h.Get("Etag")), strings.TrimSpace(h.Get("Last-Modified"))
 }
 
 func onlyIfCachedMiss(req *http.Request) *http.Response {
@@ -538,6 +478,3 @@ func onlyIfCachedMiss(req *http.Request) *http.Response {
 		Request:       req,
 	}
 }
-
-// Now returns the current time by the Transport's clock.
-func (t *Transport) Now() time.Time { return t.now() }

@@ -1,0 +1,288 @@
+package hooks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/restycache/restycache/cache"
+)
+
+// conditional returns the request to send upstream for c: c.req itself, or
+// a clone carrying the validators of entry.
+func conditional(req *http.Request, entry *cache.Entry) *http.Request {
+	if entry == nil || !entry.HasValidators() {
+		return req
+	}
+	out := req.Clone(req.Context())
+	if entry.ETag != "" {
+		out.Header.Set("If-None-Match", entry.ETag)
+	}
+	if entry.LastModified != "" {
+		out.Header.Set("If-Modified-Since", entry.LastModified)
+	}
+	return out
+}
+
+// fetch asks the origin for c itself, conditionally when entry has
+// validators, and arranges for a storable answer to be stored as its body
+// is read.
+func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
+	out := conditional(c.req, entry)
+	requestTime := t.now()
+	resp, err := t.Upstream().RoundTrip(out)
+	responseTime := t.now()
+	if entry != nil && failed(resp, err) && t.inStaleIfError(entry, responseTime, &c.cc) {
+		discard(resp)
+		c.st.record(Result{Status: StatusStale, Key: c.entryKey, StoredAt: entry.StoredAt, ExpiresAt: entry.ExpiresAt})
+		return t.response(c.req, entry, false), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out != c.req && resp.StatusCode == http.StatusNotModified {
+		discard(resp)
+		e := t.refreshed(c, entry, resp.Header, requestTime, responseTime)
+		c.st.record(Result{Status: StatusRevalidated, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
+		return t.response(c.req, e, true), nil
+	}
+
+	status := StatusMiss
+	if c.mustAsk {
+		status = StatusRefresh
+	}
+	e := t.newEntry(c, resp, requestTime, responseTime)
+	if e == nil {
+		if entry != nil { // the stored answer is no longer what the origin says
+			t.deleteKeys(c.req.Context(), c.entryKey)
+		}
+		c.st.record(Result{Status: status, Key: c.key})
+		return resp, nil
+	}
+	c.st.record(Result{Status: status, Key: t.storedKey(c, e), StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
+	if resp.Body == nil || resp.Body == http.NoBody || c.req.Method == http.MethodHead {
+		t.save(c, e)
+		return resp, nil
+	}
+	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: e, buf: make([]byte, 0, initialCapacity(resp.ContentLength, t.maxBody))}
+	return resp, nil
+}
+
+// failed reports whether an origin answer counts as an error for
+// stale-if-error: a transport error or a 5xx status.
+func failed(resp *http.Response, err error) bool {
+	return err != nil || resp.StatusCode >= 500
+}
+
+// discard drains a little of an unused response body and closes it.
+func discard(resp *http.Response) {
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	resp.Body.Close()
+}
+
+// refreshed returns entry updated by a 304 answer's headers (RFC 9111
+// section 4.3.4), with its age and expiry reset, and stores it.
+func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Header, requestTime, responseTime time.Time) *cache.Entry {
+	header := entry.Header.Clone()
+	if header == nil {
+		header = make(http.Header)
+	}
+	for name, values := range notModified {
+		if (unstoredHeader(name) && name != "Age") || name == "Content-Encoding" || name == "Content-Range" {
+			continue
+		}
+		header[name] = values
+	}
+	merged := &http.Response{StatusCode: entry.StatusCode, Header: header, Request: c.req}
+	fr := t.policy.Freshness(c.lifetime, merged, requestTime, responseTime)
+	delete(header, "Age") // folded into InitialAge
+	e := *entry
+	e.Header = header
+	e.RequestTime, e.StoredAt = requestTime, responseTime
+	e.ExpiresAt, e.InitialAge = fr.ExpiresAt, fr.InitialAge
+	e.Flags, e.StaleWhileRevalidate, e.StaleIfError = fr.Flags, fr.StaleWhileRevalidate, fr.StaleIfError
+	e.ETag, e.LastModified = validators(header)
+	if fr.Store {
+		t.saveAt(c.entryKey, &e)
+	} else {
+		t.deleteKeys(c.req.Context(), c.entryKey)
+	}
+	return &e
+}
+
+// newEntry makes the entry for resp, without its body, or returns nil when
+// resp must not be stored.
+func (t *Transport) newEntry(c *call, resp *http.Response, requestTime, responseTime time.Time) *cache.Entry {
+	fr := t.policy.Freshness(c.lifetime, resp, requestTime, responseTime)
+	if !fr.Store || fr.Flags.Has(cache.FlagVaryAll) {
+		return nil
+	}
+	header := make(http.Header, len(resp.Header))
+	for name, values := range resp.Header {
+		if !unstoredHeader(name) {
+			header[name] = values
+		}
+	}
+	e := &cache.Entry{
+		StatusCode:           resp.StatusCode,
+		Status:               resp.Status,
+		Proto:                resp.Proto,
+		Header:               header,
+		Method:               c.req.Method,
+		URL:                  t.keyer.RedactURL(c.req.URL),
+		RequestHeader:        t.keyer.StoredHeaders(c.req.Header),
+		RequestTime:          requestTime,
+		StoredAt:             responseTime,
+		ExpiresAt:            fr.ExpiresAt,
+		InitialAge:           fr.InitialAge,
+		Flags:                fr.Flags,
+		StaleWhileRevalidate: fr.StaleWhileRevalidate,
+		StaleIfError:         fr.StaleIfError,
+	}
+	if e.Status == "" {
+		e.Status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	if t.policy.CacheControl {
+		e.Vary, _ = cache.ParseVary(resp.Header)
+	}
+	e.ETag, e.LastModified = validators(header)
+	if c.req.Response != nil && !c.customKey {
+		e.Aliases = t.redirectAliases(c.req)
+	}
+	return e
+}
+
+// storedKey is the key e is stored under for c: c.key, or the variant key
+// when the response varies on request headers.
+func (t *Transport) storedKey(c *call, e *cache.Entry) cache.Key {
+	if len(e.Vary) > 0 {
+		return cache.VariantKey(c.key, e.Vary, c.req.Header)
+	}
+	return c.key
+}
+
+// save stores e for c: under c.key, or, when the response varies on request
+// headers, as a variant under its variant key with a variant index (and
+// the redirect aliases) under c.key.
+func (t *Transport) save(c *call, e *cache.Entry) {
+	if len(e.Vary) == 0 {
+		t.saveAt(c.key, e)
+		return
+	}
+	index := &cache.Entry{Vary: e.Vary, Aliases: e.Aliases}
+	variant := *e
+	variant.Aliases = nil
+	t.saveUntil(c.key, index, t.keepUntil(e))
+	t.saveAt(cache.VariantKey(c.key, e.Vary, c.req.Header), &variant)
+}
+
+// saveAt stores e under key for as long as e needs.
+func (t *Transport) saveAt(key cache.Key, e *cache.Entry) { t.saveUntil(key, e, t.keepUntil(e)) }
+
+// saveUntil stores e under key until the given time, with its own timeout,
+// detached from any request: a stored response must not be lost because its
+// caller went away.
+func (t *Transport) saveUntil(key cache.Key, e *cache.Entry, until time.Time) {
+	if t.stripSetCookie && e.Header["Set-Cookie"] != nil {
+		stripped := *e
+		stripped.Header = e.Header.Clone()
+		delete(stripped.Header, "Set-Cookie")
+		e = &stripped
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.writeTimeout)
+	defer cancel()
+	if err := t.store.Save(ctx, key, e, until); err != nil {
+		t.log.Warn("restycache: storing a response failed", "key", string(key), "error", err)
+	}
+}
+
+// redirectAliases returns the keys of the earlier requests of a redirect
+// chain that ended with req, so that they are answered by req's entry.
+func (t *Transport) redirectAliases(req *http.Request) []cache.Key {
+	var keys []cache.Key
+	for prev := req.Response; prev != nil && prev.Request != nil; prev = prev.Request.Response {
+		if t.policy.MethodAllowed(prev.Request.Method) {
+			keys = append(keys, t.keyer.Key(prev.Request, nil))
+		}
+	}
+	return keys
+}
+
+// keepUntil is how long e stays in storage: past its expiry when it can
+// still be revalidated or served stale.
+func (t *Transport) keepUntil(e *cache.Entry) time.Time {
+	if e.ExpiresAt.IsZero() {
+		return time.Time{}
+	}
+	extra := max(e.StaleWhileRevalidate, e.StaleIfError, t.swr, t.sie)
+	if e.HasValidators() {
+		extra = max(extra, t.retention)
+	}
+	return e.ExpiresAt.Add(extra)
+}
+
+// captureBody passes a response body through to its reader and stores the
+// response once the body has been read to its end.
+type captureBody struct {
+	src  io.ReadCloser
+	t    *Transport
+	c    *call
+	e    *cache.Entry
+	buf  []byte
+	done bool // stored, or given up on
+}
+
+func (b *captureBody) Read(p []byte) (int, error) {
+	n, err := b.src.Read(p)
+	if !b.done {
+		if int64(len(b.buf)+n) > b.t.maxBody {
+			b.done = true
+			b.buf = nil
+			b.t.log.Info("restycache: response body too large to store", "key", string(b.c.key), "max", b.t.maxBody)
+		} else {
+			b.buf = append(b.buf, p[:n]...)
+		}
+	}
+	if err == io.EOF && !b.done {
+		b.done = true
+		b.e.Body = b.buf
+		b.buf = nil
+		b.t.save(b.c, b.e)
+	}
+	return n, err
+}
+
+func (b *captureBody) Close() error {
+	b.done = true
+	b.buf = nil
+	return b.src.Close()
+}
+
+func initialCapacity(contentLength, limit int64) int64 {
+	if contentLength > 0 && contentLength <= limit {
+		return contentLength
+	}
+	return 512
+}
+
+// unstoredHeader reports whether a response header is left out of entries:
+// hop-by-hop headers and Content-Length, which the served body's length
+// replaces.
+func unstoredHeader(name string) bool {
+	switch name {
+	case "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Age":
+		return true
+	}
+	return false
+}
+
+func validators(h http.Header) (etag, lastModified string) {
+	return strings.TrimSpace(h.Get("Etag")), strings.TrimSpace(h.Get("Last-Modified"))
+}

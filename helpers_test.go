@@ -29,6 +29,9 @@ func newOrigin(t testing.TB, h http.HandlerFunc) *origin {
 		o.byPath[r.URL.Path]++
 		o.lastReq = r.Clone(r.Context())
 		o.mu.Unlock()
+		// No Date header: tests move the client's clock, and a real Date
+		// would skew the ages the cache computes.
+		w.Header()["Date"] = nil
 		h(w, r)
 	}))
 	t.Cleanup(o.Close)

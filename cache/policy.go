@@ -117,6 +117,25 @@ func (p *Policy) Filtered(resp *http.Response) bool {
 	return p.Filter != nil && !p.Filter(resp)
 }
 
+// storableStatus reports whether a response with code may be stored when
+// headers are honoured. With AllowedCodes unset, a 200 always may, and
+// another final status when the response gives explicit or heuristic
+// freshness (RFC 9111 section 3), so a 301, 404 or 410 with max-age is
+// stored; partial (206) and 304 responses never are. AllowedCodes, when
+// set, narrows this further.
+func (p *Policy) storableStatus(code int, h headerFreshness) bool {
+	if p.AllowedCodes != nil && !p.CodeAllowed(code) {
+		return false
+	}
+	switch {
+	case code < 200 || code > 599 || code == http.StatusPartialContent || code == http.StatusNotModified:
+		return false
+	case code == http.StatusOK || p.AllowedCodes != nil:
+		return true
+	}
+	return h.lifetimeSet && !h.flags.Has(FlagNoCache)
+}
+
 // Freshness describes how long a stored response stays fresh, as computed
 // by Policy.Freshness when the response is stored.
 type Freshness struct {
@@ -139,13 +158,16 @@ type Freshness struct {
 // status code, filter and (with CacheControl) no-store are checked here;
 // the method is not.
 func (p *Policy) Freshness(lifetime Lifetime, resp *http.Response, requestTime, responseTime time.Time) Freshness {
-	if lifetime.IsDoNotCache() || !p.CodeAllowed(resp.StatusCode) || p.Filtered(resp) {
+	if lifetime.IsDoNotCache() || p.Filtered(resp) {
+		return Freshness{}
+	}
+	if !p.CacheControl && !p.CodeAllowed(resp.StatusCode) {
 		return Freshness{}
 	}
 	f := Freshness{Store: true}
 	if p.CacheControl {
 		h := responseHeaderFreshness(resp.StatusCode, resp.Header, requestTime, responseTime)
-		if h.noStore {
+		if h.noStore || !p.storableStatus(resp.StatusCode, h) {
 			return Freshness{}
 		}
 		f.InitialAge = h.initialAge

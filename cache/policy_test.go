@@ -90,6 +90,14 @@ func TestPolicyFreshness(t *testing.T) {
 		{"immediately", settings, Immediately(), resp(200), true, now, 0},
 		{"at", settings, Until(now.Add(time.Minute)), resp(200), true, now.Add(time.Minute), 0},
 		{"do not cache", settings, DoNotCache(), resp(200), false, time.Time{}, 0},
+		{"404 with max-age", headers, Lifetime{}, resp(404, "Cache-Control", "max-age=60", "Date", date), true, now.Add(time.Minute), 0},
+		{"301 heuristically", headers, Lifetime{}, resp(301, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(time.Hour), 0},
+		{"404 without freshness", headers, Lifetime{}, resp(404), false, time.Time{}, 0},
+		{"302 heuristically is not", headers, Lifetime{}, resp(302, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat)), false, time.Time{}, 0},
+		{"206 never", headers, Lifetime{}, resp(206, "Cache-Control", "max-age=60"), false, time.Time{}, 0},
+		{"allowed codes narrow", &Policy{CacheControl: true, AllowedCodes: []int{200}}, Lifetime{}, resp(404, "Cache-Control", "max-age=60"), false, time.Time{}, 0},
+		{"private is stored", headers, Lifetime{}, resp(200, "Cache-Control", "private, max-age=60", "Date", date), true, now.Add(time.Minute), 0},
+		{"s-maxage ignored", headers, Lifetime{}, resp(200, "Cache-Control", "s-maxage=5, max-age=60", "Date", date), true, now.Add(time.Minute), 0},
 	} {
 		f := tc.p.Freshness(tc.lifetime, tc.resp, now, now)
 		if f.Store != tc.wantStore {

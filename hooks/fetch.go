@@ -123,17 +123,11 @@ func (t *Transport) newEntry(c *call, resp *http.Response, requestTime, response
 	if !fr.Store || fr.Flags.Has(cache.FlagVaryAll) {
 		return nil
 	}
-	header := make(http.Header, len(resp.Header))
-	for name, values := range resp.Header {
-		if !unstoredHeader(name) {
-			header[name] = values
-		}
-	}
 	e := &cache.Entry{
 		StatusCode:           resp.StatusCode,
 		Status:               resp.Status,
 		Proto:                resp.Proto,
-		Header:               header,
+		Header:               storedHeader(resp.Header),
 		Method:               c.req.Method,
 		URL:                  t.keyer.RedactURL(c.req.URL),
 		RequestHeader:        t.keyer.StoredHeaders(c.req.Header),
@@ -151,7 +145,7 @@ func (t *Transport) newEntry(c *call, resp *http.Response, requestTime, response
 	if t.policy.CacheControl {
 		e.Vary, _ = cache.ParseVary(resp.Header)
 	}
-	e.ETag, e.LastModified = validators(header)
+	e.ETag, e.LastModified = validators(e.Header)
 	if c.req.Response != nil && !c.customKey {
 		e.Aliases = t.redirectAliases(c.req)
 	}
@@ -269,6 +263,22 @@ func initialCapacity(contentLength, limit int64) int64 {
 		return contentLength
 	}
 	return 512
+}
+
+// storedHeader returns a copy of a response's header without the headers
+// that are not stored. The copy shares nothing with h, so a caller changing
+// its response's header cannot change what is stored.
+func storedHeader(h http.Header) http.Header {
+	out := h.Clone()
+	if out == nil {
+		return make(http.Header)
+	}
+	for name := range out {
+		if unstoredHeader(name) {
+			delete(out, name)
+		}
+	}
+	return out
 }
 
 // unstoredHeader reports whether a response header is left out of entries:

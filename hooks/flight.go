@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/restycache/restycache/cache"
 )
@@ -16,7 +17,8 @@ import (
 // (stale-while-revalidate). Its result fields are written before done is
 // closed and never changed afterwards.
 type flight struct {
-	done chan struct{}
+	done    chan struct{}
+	waiters atomic.Int32 // requests waiting for it, the leader included
 
 	entry     *cache.Entry // the answer, body included; stored or not
 	variant   cache.Key    // for a response with Vary: the variant it answers
@@ -92,6 +94,7 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 	if leader {
 		t.launch(f, c, entry)
 	}
+	f.waiters.Add(1)
 	ctx := c.req.Context()
 	select {
 	case <-f.done:
@@ -261,17 +264,11 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 
 // unstoredEntry holds an answer that is shared but not stored.
 func unstoredEntry(resp *http.Response) *cache.Entry {
-	header := make(http.Header, len(resp.Header))
-	for name, values := range resp.Header {
-		if !unstoredHeader(name) {
-			header[name] = values
-		}
-	}
 	status := resp.Status
 	if status == "" {
 		status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
-	return &cache.Entry{StatusCode: resp.StatusCode, Status: status, Proto: resp.Proto, Header: header}
+	return &cache.Entry{StatusCode: resp.StatusCode, Status: status, Proto: resp.Proto, Header: storedHeader(resp.Header)}
 }
 
 // streamBody is an answer handed off while it still streams; closing it

@@ -3,11 +3,14 @@ package restycache_test
 import (
 	"bytes"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-resty/resty/v2"
 	_ "github.com/mattn/go-sqlite3"
@@ -137,4 +140,51 @@ func BenchmarkHit(b *testing.B) {
 	}
 	b.Run("memory", func(b *testing.B) { hit(b, memory.New()) })
 	b.Run("sqlite", func(b *testing.B) { hit(b, sqlite.New(filepath.Join(b.TempDir(), "bench"))) })
+}
+
+// BenchmarkCoalescing sends bursts of 200 concurrent requests for one cold
+// URL to an origin that answers after 50ms. It reports the origin requests
+// per burst (1 when every burst is coalesced) and the burst's time as a
+// multiple of the origin's latency.
+func BenchmarkCoalescing(b *testing.B) {
+	const (
+		callers = 200
+		latency = 50 * time.Millisecond
+	)
+	for _, tc := range []struct {
+		name    string
+		storage func(b *testing.B) backend.Storage
+	}{
+		{"memory", func(*testing.B) backend.Storage { return memory.New() }},
+		{"sqlite", func(b *testing.B) backend.Storage { return sqlite.New(filepath.Join(b.TempDir(), "coalesce")) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			o := newOrigin(b, func(w http.ResponseWriter, r *http.Request) {
+				time.Sleep(latency) // the origin's own latency
+				_, _ = w.Write(benchBody)
+			})
+			c := restycache.New(restycache.WithBackend(tc.storage(b)))
+			defer c.Close()
+			var elapsed time.Duration
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				url := fmt.Sprintf("%s/burst/%d", o.URL, i)
+				var wg sync.WaitGroup
+				start := time.Now()
+				for range callers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if resp, err := c.R().Get(url); err != nil || len(resp.Body()) != len(benchBody) {
+							b.Errorf("burst %d: %v", i, err)
+						}
+					}()
+				}
+				wg.Wait()
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(o.count())/float64(b.N), "origin-requests/burst")
+			b.ReportMetric(float64(elapsed)/float64(b.N)/float64(latency), "latency-ratio")
+		})
+	}
 }

@@ -17,6 +17,7 @@ type Request struct {
 	*resty.Request
 	client *Client
 	cache  hooks.Options
+	state  hooks.State // what the cache did for the latest Execute
 }
 
 // SetCacheTTL sets how long this request's response stays fresh once
@@ -87,7 +88,8 @@ func WithoutCache(ctx context.Context) context.Context { return hooks.WithoutCac
 // Execute sends the request with the given method to url, through the
 // cache.
 func (r *Request) Execute(method, url string) (*Response, error) {
-	st := &hooks.State{Options: r.cache}
+	st := &r.state
+	st.Reset(r.cache)
 	r.Request.SetContext(hooks.WithState(r.Request.Context(), st))
 	resp, err := r.Request.Execute(method, url)
 	return wrapResponse(resp, st, r.client), err

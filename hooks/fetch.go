@@ -38,7 +38,7 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 	if entry != nil && failed(resp, err) && t.inStaleIfError(entry, responseTime, &c.cc) {
 		discard(resp)
 		c.st.record(Result{Status: StatusStale, Key: c.entryKey, StoredAt: entry.StoredAt, ExpiresAt: entry.ExpiresAt})
-		return t.response(c.req, entry, false), nil
+		return t.response(c.req, entry, false, responseTime), nil
 	}
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 		discard(resp)
 		e := t.refreshed(c, entry, resp.Header, requestTime, responseTime)
 		c.st.record(Result{Status: StatusRevalidated, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
-		return t.response(c.req, e, true), nil
+		return t.response(c.req, e, true, responseTime), nil
 	}
 
 	status := StatusMiss

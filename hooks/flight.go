@@ -119,7 +119,7 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 	}
 	now := t.now()
 	if entry != nil && (f.err != nil || f.entry.StatusCode >= 500) && t.inStaleIfError(entry, now, &c.cc) {
-		return t.serve(c, entry, StatusStale), nil, true
+		return t.serve(c, entry, StatusStale, now), nil, true
 	}
 	closeRequestBody(c.req)
 	if f.err != nil {
@@ -133,7 +133,7 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 		res.Key, res.StoredAt, res.ExpiresAt = f.stored, f.entry.StoredAt, f.entry.ExpiresAt
 	}
 	c.st.record(res)
-	return t.response(c.req, f.entry, true), nil, true
+	return t.response(c.req, f.entry, true, now), nil, true
 }
 
 // revalidateInBackground refreshes c's stale entry on a background worker,

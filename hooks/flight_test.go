@@ -261,3 +261,26 @@ func TestFlightsAreReleasedWhenIdle(t *testing.T) {
 		t.Errorf("%d flights still tracked after %d distinct keys", n, keys)
 	}
 }
+
+// BenchmarkRoundTripHit measures the Transport alone answering a fresh hit
+// from the memory backend.
+func BenchmarkRoundTripHit(b *testing.B) {
+	body := strings.Repeat("x", 2048)
+	tr := newFlightTransport(b, upstreamFunc(func(r *http.Request) (*http.Response, error) {
+		resp := okResponse(r, body)
+		resp.Header = http.Header{"Content-Type": {"application/json"}, "Etag": {`"abc"`}, "Cache-Control": {"max-age=3600"}, "Vary": {"Accept-Encoding"}}
+		return resp, nil
+	}), Config{})
+	req := newGet(context.Background(), "http://127.0.0.1:1/items")
+	req.Header.Set("User-Agent", "bench")
+	resp, _ := tr.RoundTrip(req)
+	io.Copy(io.Discard, resp.Body)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+}

@@ -90,6 +90,14 @@ type State struct {
 	result  Result
 }
 
+// Reset prepares s for a new request with the given options, forgetting
+// any earlier attempt and result.
+func (s *State) Reset(o Options) {
+	s.mu.Lock()
+	s.Options, s.attempt, s.result = o, 0, Result{}
+	s.mu.Unlock()
+}
+
 // SetAttempt records the attempt number (1 for the first try) of a request
 // that may be retried. Retries skip the cache read so that a stored response
 // cannot make every retry fail the same way.

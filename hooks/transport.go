@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -265,12 +266,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		now := t.now()
 		switch {
 		case t.usable(entry, now, &c.cc):
-			return t.serve(c, entry, StatusHit), nil
+			return t.serve(c, entry, StatusHit, now), nil
 		case t.servableStale(entry, now, &c.cc):
-			return t.serve(c, entry, StatusStale), nil
+			return t.serve(c, entry, StatusStale, now), nil
 		case t.inStaleWhileRevalidate(entry, now):
 			t.revalidateInBackground(c, entry)
-			return t.serve(c, entry, StatusStale), nil
+			return t.serve(c, entry, StatusStale, now), nil
 		}
 	}
 	t.store.CountHit(false)
@@ -312,7 +313,7 @@ func (t *Transport) lookup(c *call) *cache.Entry {
 	if e.Flags.Has(cache.FlagVaryAll) {
 		return nil
 	}
-	if t.policy.Filter != nil && t.policy.Filtered(t.response(c.req, e, false)) {
+	if t.policy.Filter != nil && t.policy.Filtered(t.response(c.req, e, false, t.now())) {
 		t.deleteKeys(ctx, key)
 		return nil
 	}
@@ -331,21 +332,22 @@ func (t *Transport) headFromGet(c *call) *http.Response {
 	gc.req = &get
 	gc.key = t.keyer.Key(&get, c.body)
 	e := t.lookup(&gc)
-	if e == nil || !t.usable(e, t.now(), &c.cc) {
+	now := t.now()
+	if e == nil || !t.usable(e, now, &c.cc) {
 		return nil
 	}
 	c.entryKey = gc.entryKey
-	resp := t.serve(c, e, StatusHit)
+	resp := t.serve(c, e, StatusHit, now)
 	resp.Body = http.NoBody
 	return resp
 }
 
 // serve answers c with the stored entry e and records status.
-func (t *Transport) serve(c *call, e *cache.Entry, status Status) *http.Response {
+func (t *Transport) serve(c *call, e *cache.Entry, status Status, now time.Time) *http.Response {
 	closeRequestBody(c.req)
 	t.store.CountHit(true)
 	c.st.record(Result{Status: status, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
-	return t.response(c.req, e, false)
+	return t.response(c.req, e, false, now)
 }
 
 // forward sends req upstream without using the cache.
@@ -356,7 +358,7 @@ func (t *Transport) forward(req *http.Request, st *State) (*http.Response, error
 
 // response builds the response served for entry. Unless shared, the
 // entry's header map is handed out as is: each decode makes a new one.
-func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool) *http.Response {
+func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now time.Time) *http.Response {
 	header := e.Header
 	if shared || header == nil {
 		header = e.Header.Clone()
@@ -365,14 +367,17 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool) *ht
 		}
 	}
 	if !e.StoredAt.IsZero() {
-		age := e.InitialAge + t.now().Sub(e.StoredAt)
+		age := e.InitialAge + now.Sub(e.StoredAt)
 		header["Age"] = []string{strconv.FormatInt(int64(max(age, 0)/time.Second), 10)}
 	}
 	proto, major, minor := e.Proto, 1, 1
-	if proto == "" {
+	switch proto {
+	case "", "HTTP/1.1":
 		proto = "HTTP/1.1"
-	} else if m, n, ok := http.ParseHTTPVersion(proto); ok {
-		major, minor = m, n
+	default:
+		if m, n, ok := http.ParseHTTPVersion(proto); ok {
+			major, minor = m, n
+		}
 	}
 	return &http.Response{
 		Status:        e.Status,
@@ -429,8 +434,9 @@ func keyBody(req *http.Request, limit int64) (_ *http.Request, body []byte, ok b
 	rest := req.Body
 	if int64(len(body)) <= limit {
 		rest.Close()
-		out.Body = io.NopCloser(bytes.NewReader(body))
-		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		replay := body
+		out.Body = io.NopCloser(bytes.NewReader(replay))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(replay)), nil }
 		return out, body, true, nil
 	}
 	out.Body = struct {
@@ -450,8 +456,15 @@ func closeRequestBody(req *http.Request) {
 // isConditional reports whether the caller built a conditional request
 // itself; such requests pass through untouched.
 func isConditional(h http.Header) bool {
-	return h.Get("If-None-Match") != "" || h.Get("If-Modified-Since") != "" ||
-		h.Get("If-Match") != "" || h.Get("If-Unmodified-Since") != "" || h.Get("If-Range") != ""
+	for name, values := range h {
+		if len(name) > 3 && strings.EqualFold(name[:3], "if-") && len(values) > 0 && values[0] != "" {
+			switch strings.ToLower(name[3:]) {
+			case "none-match", "modified-since", "match", "unmodified-since", "range":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isSafe reports whether method is safe (RFC 9110 section 9.2.1): requests

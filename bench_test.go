@@ -127,15 +127,15 @@ func BenchmarkHit(b *testing.B) {
 		if _, err := c.R().Get(url); err != nil {
 			b.Fatal(err)
 		}
+		// Hits never reach the origin: stop it, so that its server does
+		// not weigh on the measurement (and any request would fail).
+		o.Close()
 		b.ReportAllocs()
 		for b.Loop() {
 			resp, err := c.R().Get(url)
 			if err != nil || !resp.FromCache() || len(resp.Body()) != len(benchBody) {
 				b.Fatalf("not a hit: %v", err)
 			}
-		}
-		if o.count() != 1 {
-			b.Fatalf("origin hits = %d", o.count())
 		}
 	}
 	b.Run("memory", func(b *testing.B) { hit(b, memory.New()) })

@@ -8,6 +8,6 @@ out=${1:-bench/hit.txt}
 : > "$out"
 go test -c -o /tmp/restycache-bench.test . >/dev/null
 for _ in $(seq 10); do
-  /tmp/restycache-bench.test -test.run '^$' -test.bench '^BenchmarkHit$' -test.benchtime 20000x -test.count 1 >> "$out"
+  /tmp/restycache-bench.test -test.run '^$' -test.bench '^BenchmarkHit$' -test.benchtime 100000x -test.count 1 >> "$out"
 done
 go run golang.org/x/perf/cmd/benchstat@latest "$out"

@@ -221,6 +221,21 @@ func (c *Cache) walk(ctx context.Context, f Filter, pick func(cache.Key, *cache.
 	}
 }
 
+// Ping checks the backend's connection, opening it if it was not open yet,
+// and returns why it failed. Backends connect lazily, so this is how a
+// program fails fast at start-up. Backends with nothing to check (memory)
+// always answer nil.
+func (c *Cache) Ping(ctx context.Context) error {
+	p, ok := c.store.Storage().(backend.Pinger)
+	if !ok {
+		return nil
+	}
+	if err := p.Ping(ctx); err != nil {
+		return fmt.Errorf("restycache: ping backend: %w", err)
+	}
+	return nil
+}
+
 // Stats returns counters of the cache's reads and writes since the client
 // was made.
 func (c *Cache) Stats() hooks.Stats { return c.store.Stats() }

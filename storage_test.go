@@ -418,3 +418,32 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestPingReportsABrokenBackend(t *testing.T) {
+	ctx := context.Background()
+	ok := restycache.New(restycache.WithBackend(sqlite.New(filepath.Join(t.TempDir(), "ok"))))
+	defer ok.Close()
+	if err := ok.Cache().Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	// A database under a regular file cannot be created.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := restycache.New(restycache.WithBackend(sqlite.New(filepath.Join(file, "cache"))))
+	defer bad.Close()
+	if err := bad.Cache().Ping(ctx); err == nil {
+		t.Errorf("Ping of an unopenable database: no error")
+	}
+	// Requests still work: the cache degrades to a pass-through.
+	o := jsonOrigin(t)
+	if r := get(t, bad, o.URL+"/x"); r.StatusCode() != 200 || r.FromCache() {
+		t.Errorf("with a broken backend: %d FromCache %v", r.StatusCode(), r.FromCache())
+	}
+	mem := restycache.New()
+	defer mem.Close()
+	if err := mem.Cache().Ping(ctx); err != nil {
+		t.Errorf("memory Ping: %v", err)
+	}
+}

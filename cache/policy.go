@@ -8,20 +8,13 @@ import (
 	"time"
 )
 
-// DefaultAllowedCodes and DefaultAllowedMethods are what a zero Policy
-// stores: successful GET and HEAD responses.
-var (
-	defaultAllowedCodes   = []int{http.StatusOK}
-	defaultAllowedMethods = []string{http.MethodGet, http.MethodHead}
-)
-
 // DefaultAllowedCodes returns the status codes stored when none are
 // configured: 200.
-func DefaultAllowedCodes() []int { return slices.Clone(defaultAllowedCodes) }
+func DefaultAllowedCodes() []int { return []int{http.StatusOK} }
 
 // DefaultAllowedMethods returns the methods cached when none are configured:
 // GET and HEAD.
-func DefaultAllowedMethods() []string { return slices.Clone(defaultAllowedMethods) }
+func DefaultAllowedMethods() []string { return []string{http.MethodGet, http.MethodHead} }
 
 // URLRule gives the Lifetime of responses to URLs matching Pattern.
 type URLRule struct {
@@ -56,11 +49,11 @@ type Policy struct {
 // MethodAllowed reports whether requests with method may be served from and
 // stored in the cache.
 func (p *Policy) MethodAllowed(method string) bool {
-	methods := p.AllowedMethods
-	if methods == nil {
-		methods = defaultAllowedMethods
+	if p.AllowedMethods == nil {
+		return method == http.MethodGet || method == http.MethodHead ||
+			strings.EqualFold(method, http.MethodGet) || strings.EqualFold(method, http.MethodHead)
 	}
-	for _, m := range methods {
+	for _, m := range p.AllowedMethods {
 		if m == method || strings.EqualFold(m, method) {
 			return true
 		}
@@ -70,11 +63,10 @@ func (p *Policy) MethodAllowed(method string) bool {
 
 // CodeAllowed reports whether responses with status code may be stored.
 func (p *Policy) CodeAllowed(code int) bool {
-	codes := p.AllowedCodes
-	if codes == nil {
-		codes = defaultAllowedCodes
+	if p.AllowedCodes == nil {
+		return code == http.StatusOK
 	}
-	return slices.Contains(codes, code)
+	return slices.Contains(p.AllowedCodes, code)
 }
 
 // Lifetime returns the Lifetime that the settings alone give a response to

@@ -92,7 +92,15 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 		return nil, nil, false
 	}
 	if leader {
-		t.launch(f, c, entry)
+		// A flight for this key may have landed between our read and
+		// join: what it stored answers us, and anyone who joined since.
+		if e := t.lookup(c); e != nil && t.usable(e, t.now(), &c.cc) {
+			f.entry, f.status, f.stored = e, StatusHit, c.entryKey
+			t.land(f, c.key)
+			t.wg.Done()
+		} else {
+			t.launch(f, c, entry)
+		}
 	}
 	f.waiters.Add(1)
 	ctx := c.req.Context()

@@ -210,7 +210,7 @@ func TestDocumentedDefaultsMatchConstants(t *testing.T) {
 	}
 
 	// The README's list of sensitive names.
-	m := regexp.MustCompile("(?s)The sensitive names by default are\\s+(.*?)\\s+\\(add more").FindStringSubmatch(readme)
+	m := regexp.MustCompile(`(?s)The sensitive names by default are\s+(.*?)\s+\(add more`).FindStringSubmatch(readme)
 	if m == nil {
 		t.Fatal("README: sentence listing the default sensitive names not found")
 	}

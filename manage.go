@@ -50,15 +50,22 @@ type Cache struct {
 	closeErr  error
 }
 
-// Get returns the entry stored under key. A missing key is an error
-// wrapping ErrNotFound.
+// Get returns the entry stored under key (or under the key a redirect alias
+// at key points to). A missing key is an error wrapping ErrNotFound, and so
+// is the key of a response that varies on request headers (WithCacheControl):
+// its variants have keys of their own, as Response.CacheKey reports.
 func (c *Cache) Get(ctx context.Context, key string) (*Entry, error) {
 	e, err := c.store.Entry(ctx, cache.Key(key))
 	if err != nil {
 		return nil, err
 	}
 	if e.Alias != "" {
-		return c.store.Entry(ctx, e.Alias)
+		if e, err = c.store.Entry(ctx, e.Alias); err != nil {
+			return nil, err
+		}
+	}
+	if e.IsVariantIndex() {
+		return nil, fmt.Errorf("restycache: %s indexes the variants of a response that varies on %v, use a variant's key: %w", key, e.Vary, ErrNotFound)
 	}
 	return e, nil
 }
@@ -181,7 +188,8 @@ func (c *Cache) Clear(ctx context.Context) error {
 	return nil
 }
 
-// Len reports how many records are stored, redirect aliases included.
+// Len reports how many records are stored, redirect aliases and the
+// indexes of varying responses included.
 func (c *Cache) Len(ctx context.Context) (int, error) {
 	n, err := c.store.Storage().Len(ctx)
 	if err != nil {

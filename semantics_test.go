@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -647,4 +648,31 @@ func burst(t *testing.T, opt restycache.Option, o *origin, path string, release 
 		}
 	}
 	return statuses
+}
+
+func TestManagingVariants(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", "Accept")
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, r.Header.Get("Accept"))
+	})
+	c, _ := rfcClient(t)
+	ctx := context.Background()
+	r, err := c.R().SetHeader("Accept", "text/plain").Get(o.URL + "/v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := c.Cache().Get(ctx, r.CacheKey()); err != nil || string(e.Body) != "text/plain" {
+		t.Errorf("Get(variant key) = %v, %v", e, err)
+	}
+	urls := collect(t, c.Cache().URLs(ctx, restycache.AllEntries))
+	if len(urls) != 1 || !strings.HasSuffix(urls[0], "/v") {
+		t.Errorf("URLs = %q, want the one variant's URL", urls)
+	}
+	if n, err := c.Cache().DeleteURL(ctx, "GET", o.URL+"/v"); err != nil || n != 1 {
+		t.Errorf("DeleteURL = %d, %v", n, err)
+	}
+	if r, _ := c.R().SetHeader("Accept", "text/plain").Get(o.URL + "/v"); r.FromCache() {
+		t.Errorf("deleted variant served")
+	}
 }

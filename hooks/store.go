@@ -157,7 +157,8 @@ func (s *Store) Delete(ctx context.Context, keys ...cache.Key) error {
 	return nil
 }
 
-// Entries calls fn for each stored entry (alias records are skipped) with
+// Entries calls fn for each stored response (alias records and variant
+// indexes are skipped) with
 // its key, until fn returns false. Entries that vanish or fail to decode
 // during the walk are skipped; a failure to list keys is returned.
 func (s *Store) Entries(ctx context.Context, fn func(cache.Key, *cache.Entry) bool) error {
@@ -166,7 +167,7 @@ func (s *Store) Entries(ctx context.Context, fn func(cache.Key, *cache.Entry) bo
 			return fmt.Errorf("restycache: list keys: %w", err)
 		}
 		e, err := s.get(ctx, cache.Key(k))
-		if err != nil || e == nil || e.Alias != "" {
+		if err != nil || e == nil || e.Alias != "" || e.IsVariantIndex() {
 			continue
 		}
 		if !fn(cache.Key(k), e) {

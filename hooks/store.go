@@ -12,11 +12,6 @@ import (
 	"github.com/restycache/restycache/cache"
 )
 
-// ErrCorruptEntry is reported (through the logger and Stats) when a stored
-// entry cannot be decoded. The entry is deleted and the request treated as a
-// miss.
-var ErrCorruptEntry = errors.New("restycache: corrupt cache entry")
-
 // Stats counts what a Store did. All counters only grow.
 type Stats struct {
 	Hits, Misses, Writes, Errors uint64

@@ -387,7 +387,9 @@ func TestTrapSetTimeoutFiresOnAMiss(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) }) // runs before the origin closes
 
-	c := restycache.New().SetTimeout(200 * time.Millisecond)
+	// Generous enough for /fast on a loaded CI machine under -race; /slow
+	// never answers, so the timeout fires whatever its length.
+	c := restycache.New().SetTimeout(2 * time.Second)
 	defer c.Close()
 	get(t, c, o.URL+"/fast")
 
@@ -400,7 +402,7 @@ func TestTrapSetTimeoutFiresOnAMiss(t *testing.T) {
 	case err := <-done:
 		var ue interface{ Timeout() bool }
 		if err == nil || !errors.As(err, &ue) || !ue.Timeout() {
-			t.Errorf("GET /slow with a 200ms timeout: error %v, want a timeout", err)
+			t.Errorf("GET /slow with a 2s timeout: error %v, want a timeout", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("GET /slow did not time out")

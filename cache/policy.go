@@ -86,10 +86,7 @@ func (p *Policy) Lifetime(request Lifetime, u *url.URL) Lifetime {
 			break
 		}
 	}
-	if rule.IsDoNotCache() || request.IsSet() {
-		if rule.IsDoNotCache() {
-			return rule
-		}
+	if request.IsSet() && !rule.IsDoNotCache() {
 		return request
 	}
 	return rule

@@ -62,12 +62,13 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 		c.st.record(Result{Status: status, Key: c.key})
 		return resp, nil
 	}
-	c.st.record(Result{Status: status, Key: t.storedKey(c, e), StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
+	key := t.storedKey(c, e)
+	c.st.record(Result{Status: status, Key: key, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
 	if resp.Body == nil || resp.Body == http.NoBody || c.req.Method == http.MethodHead {
-		t.save(c, e)
+		t.save(c, e, key)
 		return resp, nil
 	}
-	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: e, buf: make([]byte, 0, initialCapacity(resp.ContentLength, t.maxBody))}
+	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: e, key: key, buf: make([]byte, 0, initialCapacity(resp.ContentLength, t.maxBody))}
 	return resp, nil
 }
 
@@ -161,19 +162,19 @@ func (t *Transport) storedKey(c *call, e *cache.Entry) cache.Key {
 	return c.key
 }
 
-// save stores e for c: under c.key, or, when the response varies on request
-// headers, as a variant under its variant key with a variant index (and
-// the redirect aliases) under c.key.
-func (t *Transport) save(c *call, e *cache.Entry) {
+// save stores e for c under key, as storedKey returned it: c.key, or, when
+// the response varies on request headers, its variant key, with a variant
+// index (and the redirect aliases) under c.key.
+func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) {
 	if len(e.Vary) == 0 {
-		t.saveAt(c.key, e)
+		t.saveAt(key, e)
 		return
 	}
 	index := &cache.Entry{Vary: e.Vary, Aliases: e.Aliases}
 	variant := *e
 	variant.Aliases = nil
 	t.saveUntil(c.key, index, t.keepUntil(e))
-	t.saveAt(cache.VariantKey(c.key, e.Vary, c.req.Header), &variant)
+	t.saveAt(key, &variant)
 }
 
 // saveAt stores e under key for as long as e needs.
@@ -228,6 +229,7 @@ type captureBody struct {
 	t    *Transport
 	c    *call
 	e    *cache.Entry
+	key  cache.Key // where e is stored
 	buf  []byte
 	done bool // stored, or given up on
 }
@@ -247,7 +249,7 @@ func (b *captureBody) Read(p []byte) (int, error) {
 		b.done = true
 		b.e.Body = b.buf
 		b.buf = nil
-		b.t.save(b.c, b.e)
+		b.t.save(b.c, b.e, b.key)
 	}
 	return n, err
 }

@@ -21,8 +21,7 @@ type flight struct {
 	waiters atomic.Int32 // requests waiting for it, the leader included
 
 	entry     *cache.Entry // the answer, body included; stored or not
-	variant   cache.Key    // for a response with Vary: the variant it answers
-	status    Status       // StatusMiss or StatusRevalidated
+	status    Status       // StatusMiss, StatusRevalidated, or StatusHit from a recheck
 	stored    cache.Key    // where entry was stored; empty when not stored
 	err       error
 	fallback  bool // the answer cannot be shared (too large): fetch alone
@@ -122,7 +121,8 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 			return resp, nil, true
 		}
 	}
-	if f.fallback || (f.variant != "" && f.variant != cache.VariantKey(c.key, f.entry.Vary, c.req.Header)) {
+	// A response that varies answers only the requests of its variant.
+	if f.fallback || (f.err == nil && len(f.entry.Vary) > 0 && f.stored != cache.VariantKey(c.key, f.entry.Vary, c.req.Header)) {
 		return nil, nil, false
 	}
 	now := t.now()
@@ -259,13 +259,10 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 		e = unstoredEntry(resp)
 	} else {
 		f.stored = t.storedKey(c, e)
-		if len(e.Vary) > 0 {
-			f.variant = f.stored
-		}
 	}
 	e.Body = body
 	if f.stored != "" {
-		t.save(c, e)
+		t.save(c, e, f.stored)
 	}
 	f.entry = e
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
-	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/backend/memory"
 	"github.com/restycache/restycache/cache"
 	"github.com/restycache/restycache/hooks"
@@ -57,7 +56,6 @@ func Wrap(rc *resty.Client, opts ...Option) *Client {
 	if storage == nil {
 		storage = memory.New()
 	}
-	storage = backend.Namespace(storage, cfg.namespace)
 	policy := cfg.policy
 	for _, p := range cfg.patterns {
 		pat, err := cache.CompileURLPattern(p.pattern)
@@ -69,7 +67,7 @@ func Wrap(rc *resty.Client, opts ...Option) *Client {
 		}
 		policy.URLs = append(policy.URLs, cache.URLRule{Pattern: pat, Lifetime: p.lifetime})
 	}
-	store := hooks.NewStore(storage, log)
+	store := hooks.NewStore(storage, hooks.StoreOptions{Namespace: cfg.namespace, Logger: log})
 	keyer := cache.NewKeyer(cfg.keys)
 	t := hooks.NewTransport(hooks.Config{
 		Store:                store,

@@ -1,6 +1,6 @@
 module github.com/restycache/restycache
 
-go 1.24.0
+go 1.26
 
 require (
 	github.com/go-resty/resty/v2 v2.17.2

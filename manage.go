@@ -133,7 +133,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) error {
 	for i, k := range keys {
 		ks[i] = cache.Key(k)
 	}
-	return c.store.Delete(ctx, ks...)
+	return c.store.Delete(ctx, false, ks...)
 }
 
 // DeleteURL removes every stored response to method and rawURL, whatever
@@ -151,9 +151,9 @@ func (c *Cache) DeleteURL(ctx context.Context, method, rawURL string) (int, erro
 // DeleteExpired removes every entry that has expired, including those kept
 // for revalidation, and reports how many it removed.
 func (c *Cache) DeleteExpired(ctx context.Context) (int, error) {
-	n, err := c.store.Storage().DeleteExpired(ctx)
+	n, err := c.store.DeleteExpired(ctx)
 	if err != nil {
-		return n, fmt.Errorf("restycache: delete expired: %w", err)
+		return n, err
 	}
 	now := c.transport.Now()
 	m, err := c.deleteWhere(ctx, func(e *cache.Entry) bool { return e.IsExpired(now) })
@@ -174,7 +174,7 @@ func (c *Cache) deleteWhere(ctx context.Context, match func(*cache.Entry) bool) 
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	if err := c.store.Delete(ctx, keys...); err != nil {
+	if err := c.store.Delete(ctx, false, keys...); err != nil {
 		return 0, err
 	}
 	return len(keys), nil
@@ -182,20 +182,13 @@ func (c *Cache) deleteWhere(ctx context.Context, match func(*cache.Entry) bool) 
 
 // Clear removes every stored response.
 func (c *Cache) Clear(ctx context.Context) error {
-	if err := c.store.Storage().Clear(ctx); err != nil {
-		return fmt.Errorf("restycache: clear: %w", err)
-	}
-	return nil
+	return c.store.Clear(ctx)
 }
 
 // Len reports how many records are stored, redirect aliases and the
 // indexes of varying responses included.
 func (c *Cache) Len(ctx context.Context) (int, error) {
-	n, err := c.store.Storage().Len(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("restycache: len: %w", err)
-	}
-	return n, nil
+	return c.store.Len(ctx)
 }
 
 // Keys iterates over the keys of the stored responses selected by f
@@ -234,14 +227,7 @@ func (c *Cache) walk(ctx context.Context, f Filter, pick func(cache.Key, *cache.
 // program fails fast at start-up. Backends with nothing to check (memory)
 // always answer nil.
 func (c *Cache) Ping(ctx context.Context) error {
-	p, ok := c.store.Storage().(backend.Pinger)
-	if !ok {
-		return nil
-	}
-	if err := p.Ping(ctx); err != nil {
-		return fmt.Errorf("restycache: ping backend: %w", err)
-	}
-	return nil
+	return c.store.Ping(ctx)
 }
 
 // Stats returns counters of the cache's reads and writes since the client
@@ -255,9 +241,7 @@ func (c *Cache) Close() error { return c.close() }
 func (c *Cache) close() error {
 	c.closeOnce.Do(func() {
 		_ = c.transport.Close()
-		if err := c.store.Storage().Close(); err != nil {
-			c.closeErr = fmt.Errorf("restycache: close backend: %w", err)
-		}
+		c.closeErr = c.store.Close()
 	})
 	return c.closeErr
 }

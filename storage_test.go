@@ -29,7 +29,7 @@ func rawValues(t *testing.T, s backend.Storage) [][]byte {
 	t.Helper()
 	ctx := context.Background()
 	var out [][]byte
-	for k, err := range s.Keys(ctx) {
+	for k, err := range s.Keys(ctx, "") {
 		if err != nil {
 			t.Fatal(err)
 		}

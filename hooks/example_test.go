@@ -23,7 +23,7 @@ func ExampleNewTransport() {
 	}))
 	defer origin.Close()
 
-	store := hooks.NewStore(memory.New(), nil)
+	store := hooks.NewStore(memory.New(), hooks.StoreOptions{})
 	defer store.Storage().Close()
 	client := &http.Client{Transport: hooks.NewTransport(hooks.Config{
 		Store:    store,
@@ -60,7 +60,7 @@ func ExampleWithState() {
 	}))
 	defer origin.Close()
 
-	store := hooks.NewStore(memory.New(), nil)
+	store := hooks.NewStore(memory.New(), hooks.StoreOptions{})
 	defer store.Storage().Close()
 	client := &http.Client{Transport: hooks.NewTransport(hooks.Config{
 		Store:    store,

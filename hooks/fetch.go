@@ -190,11 +190,7 @@ func (t *Transport) saveUntil(key cache.Key, e *cache.Entry, until time.Time) {
 		delete(stripped.Header, "Set-Cookie")
 		e = &stripped
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), t.writeTimeout)
-	defer cancel()
-	if err := t.store.Save(ctx, key, e, until); err != nil {
-		t.log.Warn("restycache: storing a response failed", "key", string(key), "error", err)
-	}
+	_ = t.store.Save(context.Background(), key, e, until) // the Store reports failures
 }
 
 // redirectAliases returns the keys of the earlier requests of a redirect

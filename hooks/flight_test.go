@@ -32,7 +32,7 @@ func okResponse(r *http.Request, body string) *http.Response {
 
 func newFlightTransport(t testing.TB, up http.RoundTripper, cfg Config) *Transport {
 	t.Helper()
-	cfg.Store = NewStore(memory.New(), nil)
+	cfg.Store = NewStore(memory.New(), StoreOptions{})
 	cfg.Keyer = cache.NewKeyer(cache.KeyOptions{})
 	if cfg.Policy == nil {
 		cfg.Policy = &cache.Policy{}

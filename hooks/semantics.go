@@ -108,12 +108,8 @@ func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
 }
 
-// deleteKeys deletes keys, detached from the caller's cancellation, and
-// logs a failure.
+// deleteKeys deletes keys, detached from the caller's cancellation; the
+// Store bounds, counts and reports a failure.
 func (t *Transport) deleteKeys(ctx context.Context, keys ...cache.Key) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.writeTimeout)
-	defer cancel()
-	if err := t.store.Delete(ctx, keys...); err != nil {
-		t.log.WarnContext(ctx, "restycache: deleting entries failed", "error", err)
-	}
+	_ = t.store.Delete(ctx, true, keys...)
 }

@@ -294,15 +294,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // deleted.
 func (t *Transport) lookup(c *call) *cache.Entry {
 	ctx := c.req.Context()
+	// A failed read is a miss; the Store counts and reports it.
 	e, key, err := t.store.Lookup(ctx, c.key)
 	if err != nil {
-		t.log.WarnContext(ctx, "restycache: cache read failed, asking the origin", "error", err)
 		return nil
 	}
 	if e != nil && e.IsVariantIndex() {
-		e, key, err = t.store.Lookup(ctx, cache.VariantKey(key, e.Vary, c.req.Header))
-		if err != nil {
-			t.log.WarnContext(ctx, "restycache: cache read failed, asking the origin", "error", err)
+		if e, key, err = t.store.Lookup(ctx, cache.VariantKey(key, e.Vary, c.req.Header)); err != nil {
 			return nil
 		}
 	}

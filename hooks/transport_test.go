@@ -101,7 +101,7 @@ func (s setup) with(p cache.Policy) setup {
 // in-memory backend, with the origin's client transport as upstream.
 func newTransport(t *testing.T, o *testOrigin, s setup) (*hooks.Transport, *hooks.Store) {
 	t.Helper()
-	store := hooks.NewStore(memory.New(), nil)
+	store := hooks.NewStore(memory.New(), hooks.StoreOptions{})
 	t.Cleanup(func() { _ = store.Storage().Close() })
 	policy := s.policy
 	up := s.upstream
@@ -603,7 +603,7 @@ func TestTransportStoresOnlyCompleteBodies(t *testing.T) {
 	if w := store.Stats().Writes; w != 0 {
 		t.Fatalf("partly read body: %d writes, want 0", w)
 	}
-	if n, err := store.Storage().Len(context.Background()); err != nil || n != 0 {
+	if n, err := store.Storage().Len(context.Background(), ""); err != nil || n != 0 {
 		t.Fatalf("partly read body: Len = %d, %v; want 0", n, err)
 	}
 
@@ -757,7 +757,7 @@ func TestTransportSetUpstream(t *testing.T) {
 		t.Errorf("SetUpstream(nil): Upstream() = %T, want http.DefaultTransport", tr.Upstream())
 	}
 	def := hooks.NewTransport(hooks.Config{
-		Store:  hooks.NewStore(memory.New(), nil),
+		Store:  hooks.NewStore(memory.New(), hooks.StoreOptions{}),
 		Keyer:  cache.NewKeyer(cache.KeyOptions{}),
 		Policy: &cache.Policy{},
 	})

@@ -9,8 +9,10 @@
 //
 // Run checks the whole backend.Storage contract: byte-exact round trips,
 // overwrites, misses, deletes, Clear, key iteration, Len, expiry, odd keys,
-// two instances over one store, namespaces, cancelled contexts, use after
-// Close and concurrent use. Bench measures the hot paths.
+// two instances over one store, key prefixes, cancelled contexts, use after
+// Close and concurrent use, and the optional abilities a backend has
+// (backend.Scanner is checked wherever keys are, backend.Locker by its own
+// subtest). Bench measures the hot paths.
 package backendtest
 
 import (
@@ -19,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +78,8 @@ func Run(t *testing.T, open Opener) {
 		{"Expiry", testExpiry},
 		{"OddKeys", testOddKeys},
 		{"TwoInstances", testTwoInstances},
-		{"Namespaces", testNamespaces},
+		{"Prefixes", testPrefixes},
+		{"Locker", testLocker},
 		{"CancelledContext", testCancelledContext},
 		{"UseAfterClose", testUseAfterClose},
 		{"Concurrent", testConcurrent},
@@ -135,51 +139,79 @@ func wantMissing(t *testing.T, s backend.Storage, key string) {
 	}
 }
 
-func mustLen(t *testing.T, s backend.Storage) int {
-	t.Helper()
-	n, err := s.Len(t.Context())
-	if err != nil {
-		t.Fatalf("Len: %v", err)
-	}
-	return n
-}
-
 func wantLen(t *testing.T, s backend.Storage, want int) {
 	t.Helper()
-	if n := mustLen(t, s); n != want {
-		t.Errorf("Len = %d, want %d", n, want)
+	wantLenOf(t, s, "", want)
+}
+
+func wantLenOf(t *testing.T, s backend.Storage, prefix string, want int) {
+	t.Helper()
+	n, err := s.Len(t.Context(), prefix)
+	if err != nil {
+		t.Fatalf("Len(%q): %v", prefix, err)
+	}
+	if n != want {
+		t.Errorf("Len(%q) = %d, want %d", prefix, n, want)
 	}
 }
 
-// keysOf collects Keys, failing the test on an error or a key yielded twice.
-func keysOf(t *testing.T, s backend.Storage) map[string]bool {
+// keysOf collects the distinct keys that Keys(prefix) yields, failing the
+// test on an error. The contract allows a key to be yielded twice.
+func keysOf(t *testing.T, s backend.Storage, prefix string) map[string]bool {
 	t.Helper()
 	seen := map[string]bool{}
-	for k, err := range s.Keys(t.Context()) {
+	for k, err := range s.Keys(t.Context(), prefix) {
 		if err != nil {
-			t.Fatalf("Keys: %v", err)
-		}
-		if seen[k] {
-			t.Errorf("Keys yielded %q twice", k)
+			t.Fatalf("Keys(%q): %v", prefix, err)
 		}
 		seen[k] = true
 	}
 	return seen
 }
 
-// wantKeys checks that Keys yields exactly want.
+// wantKeys checks that Keys("") yields exactly want.
 func wantKeys(t *testing.T, s backend.Storage, want ...string) {
 	t.Helper()
-	got := keysOf(t, s)
-	for _, k := range want {
-		if !got[k] {
-			t.Errorf("Keys did not yield %q", short([]byte(k)))
+	wantKeysOf(t, s, "", want...)
+}
+
+// wantKeysOf checks that Keys(prefix) yields exactly want, and, when s is a
+// backend.Scanner, that Scan(prefix) yields the same keys with the values
+// Get returns.
+func wantKeysOf(t *testing.T, s backend.Storage, prefix string, want ...string) {
+	t.Helper()
+	check := func(what string, got map[string]bool) {
+		t.Helper()
+		for _, k := range want {
+			if !got[k] {
+				t.Errorf("%s(%q) did not yield %s", what, prefix, short([]byte(k)))
+			}
 		}
-		delete(got, k)
+		for k := range got {
+			if !slices.Contains(want, k) {
+				t.Errorf("%s(%q) yielded unexpected %s", what, prefix, short([]byte(k)))
+			}
+		}
 	}
-	for k := range got {
-		t.Errorf("Keys yielded unexpected %q", short([]byte(k)))
+	check("Keys", keysOf(t, s, prefix))
+	sc, ok := s.(backend.Scanner)
+	if !ok {
+		return
 	}
+	got := map[string]bool{}
+	for r, err := range sc.Scan(t.Context(), prefix) {
+		if err != nil {
+			t.Fatalf("Scan(%q): %v", prefix, err)
+		}
+		got[r.Key] = true
+		v, err := s.Get(t.Context(), r.Key)
+		if err != nil {
+			t.Errorf("Get(%s) of a scanned key: %v", short([]byte(r.Key)), err)
+		} else if !bytes.Equal(v, r.Value) {
+			t.Errorf("Scan yielded %s for %s, Get %s", short(r.Value), short([]byte(r.Key)), short(v))
+		}
+	}
+	check("Scan", got)
 }
 
 // short formats b for a failure message without flooding it.
@@ -303,14 +335,14 @@ func testDelete(t *testing.T, open Opener) {
 func testClear(t *testing.T, open Opener) {
 	s := openStore(t, open, "clear")
 	ctx := t.Context()
-	if err := s.Clear(ctx); err != nil {
+	if err := s.Clear(ctx, ""); err != nil {
 		t.Fatalf("Clear of an empty store: %v", err)
 	}
 	for i := range 20 {
 		mustSet(t, s, fmt.Sprintf("k%d", i), []byte("v"), time.Time{})
 	}
 	mustSet(t, s, "expiring", []byte("v"), time.Now().Add(time.Hour))
-	if err := s.Clear(ctx); err != nil {
+	if err := s.Clear(ctx, ""); err != nil {
 		t.Fatalf("Clear: %v", err)
 	}
 	wantLen(t, s, 0)
@@ -350,7 +382,7 @@ func testKeys(t *testing.T, open Opener) {
 				t.Errorf("Keys went on after the loop broke: %v", r)
 			}
 		}()
-		for _, err := range s.Keys(ctx) {
+		for _, err := range s.Keys(ctx, "") {
 			if err != nil {
 				t.Fatalf("Keys: %v", err)
 			}
@@ -364,14 +396,12 @@ func testKeys(t *testing.T, open Opener) {
 		t.Errorf("iteration broken after 3 keys counted %d", got)
 	}
 
-	// Deleting each key as it is yielded: every key still comes exactly once.
+	// Deleting each key as it is yielded: every key still comes at least
+	// once.
 	seen := map[string]bool{}
-	for k, err := range s.Keys(ctx) {
+	for k, err := range s.Keys(ctx, "") {
 		if err != nil {
 			t.Fatalf("Keys while deleting: %v", err)
-		}
-		if seen[k] {
-			t.Errorf("Keys yielded %q twice while deleting", k)
 		}
 		seen[k] = true
 		if err := s.Delete(ctx, k); err != nil {
@@ -529,56 +559,133 @@ func testTwoInstances(t *testing.T, open Opener) {
 		t.Fatalf("Delete through b: %v", err)
 	}
 	wantMissing(t, a, "k")
-	if err := a.Clear(ctx); err != nil {
+	if err := a.Clear(ctx, ""); err != nil {
 		t.Fatalf("Clear through a: %v", err)
 	}
 	wantMissing(t, b, "only-b")
 	wantLen(t, b, 0)
 }
 
-func testNamespaces(t *testing.T, open Opener) {
-	s := openStore(t, open, "namespaces")
+// prefixes are key prefixes that trip up pattern matching (Redis MATCH
+// globs, SQL LIKE wildcards, regular expressions), byte ordering (a prefix
+// ending in the largest code point) and escaping.
+func prefixes() []string {
+	return []string{"x:", "glob*?[a]\\:", "100%_:", "re.+(^$|):", "\U0010FFFF", "ü:", "x"}
+}
+
+func testPrefixes(t *testing.T, open Opener) {
+	s := openStore(t, open, "prefixes")
 	ctx := t.Context()
-	x := backend.Namespace(s, "x")
-	y := backend.Namespace(s, "y")
-	if backend.Namespace(s, "") != s {
-		t.Errorf("Namespace(s, \"\") is not s itself")
+	all := []string{"plain", "xylophone", "x", "y:k"}
+	for _, p := range prefixes() {
+		all = append(all, p+"k", p+"k2")
 	}
-	_, sp := s.(backend.Pinger)
-	_, xp := x.(backend.Pinger)
-	if sp != xp {
-		t.Errorf("storage implements Pinger: %v; its namespace view: %v", sp, xp)
+	for _, k := range all {
+		mustSet(t, s, k, []byte("v:"+k), time.Time{})
+	}
+	mustSet(t, s, "x:expired", []byte("v"), time.Now().Add(-time.Hour))
+	within := func(p string) []string {
+		var out []string
+		for _, k := range all {
+			if strings.HasPrefix(k, p) {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	for _, p := range prefixes() {
+		wantKeysOf(t, s, p, within(p)...)
+		wantLenOf(t, s, p, len(within(p)))
+	}
+	wantKeysOf(t, s, "nothing-here")
+	wantLenOf(t, s, "nothing-here", 0)
+	wantLen(t, s, len(all))
+
+	// Clear of one prefix leaves every other key alone.
+	for _, p := range prefixes() {
+		if err := s.Clear(ctx, p); err != nil {
+			t.Fatalf("Clear(%q): %v", p, err)
+		}
+		all = slices.DeleteFunc(all, func(k string) bool { return strings.HasPrefix(k, p) })
+		wantKeysOf(t, s, p)
+		wantKeys(t, s, all...)
+	}
+	if want := []string{"plain", "y:k"}; !slices.Equal(all, want) {
+		t.Fatalf("test bug: %q left, want %q", all, want)
+	}
+	wantValue(t, s, "y:k", []byte("v:y:k"))
+}
+
+func testLocker(t *testing.T, open Opener) {
+	a := openStore(t, open, "locker")
+	la, ok := a.(backend.Locker)
+	if !ok {
+		t.Skip("the backend is no backend.Locker")
+	}
+	lb := openStore(t, open, "locker").(backend.Locker)
+	ctx := t.Context()
+	mustSet(t, a, "k", []byte("entry"), time.Time{})
+
+	unlock, ok, err := la.TryLock(ctx, "k", time.Minute)
+	if err != nil || !ok || unlock == nil {
+		t.Fatalf("TryLock of a free lock = %v, %v; want it taken", ok, err)
+	}
+	if _, ok, err := lb.TryLock(ctx, "k", time.Minute); err != nil || ok {
+		t.Errorf("TryLock of a held lock by a second instance = %v, %v; want not taken", ok, err)
+	}
+	// Locks live apart from entries.
+	wantValue(t, a, "k", []byte("entry"))
+	wantKeys(t, a, "k")
+	wantLen(t, a, 1)
+	if err := unlock(ctx); err != nil {
+		t.Fatalf("unlock: %v", err)
+	}
+	unlockB, ok, err := lb.TryLock(ctx, "k", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("TryLock after unlock = %v, %v; want it taken", ok, err)
+	}
+	// A stale unlock must not release another holder's lock.
+	if err := unlock(ctx); err != nil {
+		t.Errorf("second unlock of a released lock: %v", err)
+	}
+	if _, ok, _ := la.TryLock(ctx, "k", time.Minute); ok {
+		t.Errorf("a stale unlock released the lock another instance holds")
+	}
+	if err := unlockB(ctx); err != nil {
+		t.Fatalf("unlock b: %v", err)
 	}
 
-	mustSet(t, x, "k", []byte("in x"), time.Time{})
-	mustSet(t, y, "k", []byte("in y"), time.Time{})
-	mustSet(t, x, "only-x", []byte("v"), time.Time{})
-	mustSet(t, y, "only-y", []byte("v"), time.Now().Add(time.Hour))
-	mustSet(t, y, "y-expired", []byte("v"), time.Now().Add(-time.Hour))
-	wantValue(t, x, "k", []byte("in x"))
-	wantValue(t, y, "k", []byte("in y"))
-	wantMissing(t, x, "only-y")
-	wantMissing(t, s, "k")
-	wantLen(t, x, 2)
-	wantLen(t, y, 2)
-	wantLen(t, s, 4)
-	wantKeys(t, x, "k", "only-x")
-	wantKeys(t, y, "k", "only-y")
-
-	if err := x.Delete(ctx, "only-y", "only-x"); err != nil {
-		t.Fatalf("Delete through x: %v", err)
+	// A lock expires by itself after its ttl, and its taker's unlock then
+	// leaves the next taker's lock alone.
+	unlockShort, ok, err := la.TryLock(ctx, "short", 300*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatalf("TryLock(short) = %v, %v", ok, err)
 	}
-	wantValue(t, y, "only-y", []byte("v"))
-	wantMissing(t, x, "only-x")
-
-	if err := x.Clear(ctx); err != nil {
-		t.Fatalf("Clear of x: %v", err)
+	deadline := time.Now().Add(ExpiryWait)
+	var unlockNext func(context.Context) error
+	for {
+		u, ok, err := lb.TryLock(ctx, "short", time.Minute)
+		if err != nil {
+			t.Fatalf("TryLock(short) while waiting for expiry: %v", err)
+		}
+		if ok {
+			unlockNext = u
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a lock with a 300ms ttl is still held after %v", ExpiryWait)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	wantLen(t, x, 0)
-	wantKeys(t, x)
-	wantValue(t, y, "k", []byte("in y"))
-	wantLen(t, y, 2)
-	wantLen(t, s, 2)
+	if err := unlockShort(ctx); err != nil {
+		t.Errorf("unlock of an expired lock: %v", err)
+	}
+	if _, ok, _ := la.TryLock(ctx, "short", time.Minute); ok {
+		t.Errorf("the unlock of an expired lock released its next taker's lock")
+	}
+	if err := unlockNext(ctx); err != nil {
+		t.Errorf("unlock: %v", err)
+	}
 }
 
 func testCancelledContext(t *testing.T, open Opener) {
@@ -592,7 +699,7 @@ func testCancelledContext(t *testing.T, open Opener) {
 		}
 	}
 	keysErr := func() error {
-		for _, err := range s.Keys(ctx) {
+		for _, err := range s.Keys(ctx, "") {
 			if err != nil {
 				return err
 			}
@@ -602,7 +709,7 @@ func testCancelledContext(t *testing.T, open Opener) {
 	// First on a store that has not been used yet (lazy backends open here).
 	_, err := s.Get(ctx, "k")
 	check("Get", err)
-	_, err = s.Len(ctx)
+	_, err = s.Len(ctx, "")
 	check("Len", err)
 	check("Keys", keysErr())
 	_, err = s.DeleteExpired(ctx)
@@ -617,11 +724,11 @@ func testCancelledContext(t *testing.T, open Opener) {
 	check("Set with a past expiry", s.Set(ctx, "k", []byte("v"), time.Now().Add(-time.Hour)))
 	check("Delete", s.Delete(ctx, "k"))
 	check("Delete()", s.Delete(ctx))
-	check("Clear", s.Clear(ctx))
+	check("Clear", s.Clear(ctx, ""))
 	_, err = s.Get(ctx, "k")
 	check("Get of a present key", err)
 	check("Keys of a non-empty store", keysErr())
-	_, err = s.Len(ctx)
+	_, err = s.Len(ctx, "")
 	check("Len of a non-empty store", err)
 	wantMissing(t, s, "new")
 	wantValue(t, s, "k", []byte("v"))
@@ -652,9 +759,9 @@ func testUseAfterClose(t *testing.T, open Opener) {
 		check("Get", err)
 		check("Set", s.Set(ctx, "k", []byte("v"), time.Time{}))
 		check("Delete", s.Delete(ctx, "k"))
-		check("Clear", s.Clear(ctx))
+		check("Clear", s.Clear(ctx, ""))
 		var keysErr error
-		for _, err := range s.Keys(ctx) {
+		for _, err := range s.Keys(ctx, "") {
 			if err != nil {
 				keysErr = err
 				break
@@ -662,7 +769,7 @@ func testUseAfterClose(t *testing.T, open Opener) {
 			t.Errorf("Keys after Close yielded a key")
 		}
 		check("Keys", keysErr)
-		_, err = s.Len(ctx)
+		_, err = s.Len(ctx, "")
 		check("Len", err)
 		_, err = s.DeleteExpired(ctx)
 		check("DeleteExpired", err)
@@ -714,7 +821,7 @@ func testConcurrent(t *testing.T, open Opener) {
 							return fmt.Errorf("worker %d: Delete(%q): %w", g, key, err)
 						}
 					case 4:
-						n, err := s.Len(ctx)
+						n, err := s.Len(ctx, "")
 						if err != nil {
 							return fmt.Errorf("worker %d: Len: %w", g, err)
 						}

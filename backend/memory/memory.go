@@ -5,9 +5,9 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,8 +15,9 @@ import (
 )
 
 // ErrTooLarge is returned (wrapped) by Set when a single entry is larger
-// than Options.MaxBytes, so it could never fit. Test for it with errors.Is.
-var ErrTooLarge = errors.New("restycache/memory: entry larger than MaxBytes")
+// than Options.MaxBytes, so it could never fit. It is backend.ErrTooLarge;
+// test for it with errors.Is.
+var ErrTooLarge = backend.ErrTooLarge
 
 // Options configures a Backend. The zero value is an unbounded cache using
 // the wall clock.
@@ -82,7 +83,10 @@ func New(opts ...Options) *Backend {
 	return b
 }
 
-var _ backend.Storage = (*Backend)(nil)
+var (
+	_ backend.Storage = (*Backend)(nil)
+	_ backend.Scanner = (*Backend)(nil)
+)
 
 // check reports a done context or a closed backend; b.mu must be held.
 func (b *Backend) check(ctx context.Context) error {
@@ -210,14 +214,22 @@ func (b *Backend) Delete(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// Clear removes every entry.
-func (b *Backend) Clear(ctx context.Context) error {
+// Clear removes every entry whose key starts with prefix.
+func (b *Backend) Clear(ctx context.Context, prefix string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.check(ctx); err != nil {
 		return err
 	}
-	b.reset()
+	if prefix == "" {
+		b.reset()
+		return nil
+	}
+	for k, e := range b.items {
+		if strings.HasPrefix(k, prefix) {
+			b.remove(e)
+		}
+	}
 	return nil
 }
 
@@ -227,53 +239,67 @@ func (b *Backend) reset() {
 	b.bytes, b.expiring = 0, 0
 }
 
-// Keys yields the keys that are present and not expired when Keys starts,
-// in no particular order. It works on a snapshot of the key set, so the
-// backend may be modified during the iteration; a key deleted meanwhile may
-// still be yielded.
-func (b *Backend) Keys(ctx context.Context) iter.Seq2[string, error] {
+// Keys yields the keys that start with prefix and are present and not
+// expired when Keys starts, each once, in no particular order. It works on a
+// snapshot of the key set, so the backend may be modified during the
+// iteration; a key deleted meanwhile may still be yielded.
+func (b *Backend) Keys(ctx context.Context, prefix string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		b.mu.Lock()
-		if err := b.check(ctx); err != nil {
-			b.mu.Unlock()
-			yield("", err)
-			return
-		}
-		now := b.now()
-		keys := make([]string, 0, len(b.items))
-		for k, e := range b.items {
-			if !b.expired(e, now) {
-				keys = append(keys, k)
-			}
-		}
-		b.mu.Unlock()
-		for _, k := range keys {
-			if err := ctx.Err(); err != nil {
-				yield("", fmt.Errorf("restycache/memory: %w", err))
-				return
-			}
-			if !yield(k, nil) {
+		for r, err := range b.Scan(ctx, prefix) {
+			if !yield(r.Key, err) || err != nil {
 				return
 			}
 		}
 	}
 }
 
-// Len reports how many entries are present and not expired.
-func (b *Backend) Len(ctx context.Context) (int, error) {
+// Scan yields the entries whose keys start with prefix and that are present
+// and not expired when Scan starts, like Keys. Values are the stored slices
+// themselves: read-only.
+func (b *Backend) Scan(ctx context.Context, prefix string) iter.Seq2[backend.Record, error] {
+	return func(yield func(backend.Record, error) bool) {
+		b.mu.Lock()
+		if err := b.check(ctx); err != nil {
+			b.mu.Unlock()
+			yield(backend.Record{}, err)
+			return
+		}
+		now := b.now()
+		recs := make([]backend.Record, 0, len(b.items))
+		for k, e := range b.items {
+			if !b.expired(e, now) && strings.HasPrefix(k, prefix) {
+				recs = append(recs, backend.Record{Key: k, Value: e.value, ExpiresAt: e.expiresAt})
+			}
+		}
+		b.mu.Unlock()
+		for _, r := range recs {
+			if err := ctx.Err(); err != nil {
+				yield(backend.Record{}, fmt.Errorf("restycache/memory: %w", err))
+				return
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Len reports how many entries whose keys start with prefix are present and
+// not expired.
+func (b *Backend) Len(ctx context.Context, prefix string) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.check(ctx); err != nil {
 		return 0, err
 	}
-	n := len(b.items)
-	if b.expiring == 0 {
-		return n, nil
+	if prefix == "" && b.expiring == 0 {
+		return len(b.items), nil
 	}
 	now := b.now()
-	for _, e := range b.items {
-		if b.expired(e, now) {
-			n--
+	n := 0
+	for k, e := range b.items {
+		if !b.expired(e, now) && strings.HasPrefix(k, prefix) {
+			n++
 		}
 	}
 	return n, nil

@@ -108,7 +108,7 @@ func TestLRUMaxEntries(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("after second eviction present = %v, want %v", got, want)
 	}
-	if n, _ := b.Len(ctx); n != 3 {
+	if n, _ := b.Len(ctx, ""); n != 3 {
 		t.Errorf("Len = %d, want 3", n)
 	}
 }
@@ -186,7 +186,7 @@ func TestClockExpiry(t *testing.T) {
 	for i, s := range steps {
 		clk.Advance(s.advance)
 		// Len excludes expired entries before they are deleted.
-		if n, err := b.Len(ctx); err != nil || n != s.wantLen {
+		if n, err := b.Len(ctx, ""); err != nil || n != s.wantLen {
 			t.Errorf("step %d: Len = %d, %v; want %d", i, n, err, s.wantLen)
 		}
 		n, err := b.DeleteExpired(ctx)
@@ -234,7 +234,7 @@ func TestNegativeLimitsAreUnlimited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, _ := b.Len(ctx); n != 100 {
+	if n, _ := b.Len(ctx, ""); n != 100 {
 		t.Errorf("Len = %d, want 100", n)
 	}
 }

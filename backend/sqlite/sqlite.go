@@ -268,12 +268,12 @@ func (b *Backend) open(ctx context.Context) (*state, error) {
 		delMany: func(n int) string {
 			return `DELETE FROM ` + t + ` WHERE key IN (?` + strings.Repeat(`, ?`, n-1) + `)`
 		},
-		clear: `DELETE FROM ` + t,
+		clear: `DELETE FROM ` + t + ` WHERE key >= ? AND key < ?`,
 		keys: [2]string{
-			`SELECT key FROM ` + t + ` WHERE key >= ? AND ` + live + ` ORDER BY key LIMIT ?`,
-			`SELECT key FROM ` + t + ` WHERE key > ? AND ` + live + ` ORDER BY key LIMIT ?`,
+			`SELECT key FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
+			`SELECT key FROM ` + t + ` WHERE key > ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
 		},
-		count:  `SELECT COUNT(*) FROM ` + t + ` WHERE ` + live,
+		count:  `SELECT COUNT(*) FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live,
 		expire: `DELETE FROM ` + t + ` WHERE expires_at <= ?`,
 	}
 	if st.get, err = db.PrepareContext(ctx, `SELECT value FROM `+t+` WHERE key = ? AND `+live); err != nil {
@@ -394,33 +394,43 @@ func (b *Backend) Delete(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// Clear deletes every row of the table.
-func (b *Backend) Clear(ctx context.Context) error {
+// prefixBound is the exclusive upper bound of the keys that start with
+// prefix, as a query parameter. Without a textual bound it is an empty BLOB:
+// SQLite orders every TEXT value before every BLOB.
+func prefixBound(prefix string) any {
+	if end, ok := backend.PrefixEnd(prefix); ok {
+		return end
+	}
+	return []byte{}
+}
+
+// Clear deletes every row whose key starts with prefix.
+func (b *Backend) Clear(ctx context.Context, prefix string) error {
 	st, err := b.conn(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := st.db.ExecContext(ctx, st.clear); err != nil {
+	if _, err := st.db.ExecContext(ctx, st.clear, prefix, prefixBound(prefix)); err != nil {
 		return b.fail("clear", err)
 	}
 	return nil
 }
 
-// Keys yields the keys that are present and not expired, in key order. It
-// reads them in pages and holds no cursor open while yielding, so entries
-// may be written or deleted during the iteration; a key added behind the
-// current position is not yielded.
-func (b *Backend) Keys(ctx context.Context) iter.Seq2[string, error] {
+// Keys yields the keys that start with prefix and are present and not
+// expired, each once, in key order. It reads them in pages and holds no
+// cursor open while yielding, so entries may be written or deleted during
+// the iteration; a key added behind the current position is not yielded.
+func (b *Backend) Keys(ctx context.Context, prefix string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		st, err := b.conn(ctx)
 		if err != nil {
 			yield("", err)
 			return
 		}
-		after, q := "", st.keys[0]
+		after, q, end := prefix, st.keys[0], prefixBound(prefix)
 		page := make([]string, 0, keysPage)
 		for {
-			page, err = b.keysPage(ctx, st, q, after, page[:0])
+			page, err = b.keysPage(ctx, st, q, after, end, page[:0])
 			if err != nil {
 				yield("", err)
 				return
@@ -443,8 +453,8 @@ func (b *Backend) Keys(ctx context.Context) iter.Seq2[string, error] {
 }
 
 // keysPage reads one page of keys following after, and closes its cursor.
-func (b *Backend) keysPage(ctx context.Context, st *state, q, after string, page []string) ([]string, error) {
-	rows, err := st.db.QueryContext(ctx, q, after, unixNanos(b.now()), keysPage)
+func (b *Backend) keysPage(ctx context.Context, st *state, q, after string, end any, page []string) ([]string, error) {
+	rows, err := st.db.QueryContext(ctx, q, after, end, unixNanos(b.now()), keysPage)
 	if err != nil {
 		return nil, b.fail("keys", err)
 	}
@@ -462,14 +472,15 @@ func (b *Backend) keysPage(ctx context.Context, st *state, q, after string, page
 	return page, nil
 }
 
-// Len counts the rows that are not expired.
-func (b *Backend) Len(ctx context.Context) (int, error) {
+// Len counts the rows whose keys start with prefix and that are not
+// expired.
+func (b *Backend) Len(ctx context.Context, prefix string) (int, error) {
 	st, err := b.conn(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	if err := st.db.QueryRowContext(ctx, st.count, unixNanos(b.now())).Scan(&n); err != nil {
+	if err := st.db.QueryRowContext(ctx, st.count, prefix, prefixBound(prefix), unixNanos(b.now())).Scan(&n); err != nil {
 		return 0, b.fail("len", err)
 	}
 	return n, nil

@@ -195,7 +195,7 @@ func TestTablesAreSeparate(t *testing.T) {
 	if _, err := b.Get(ctx, "k"); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("Get from table b = %v, want ErrNotFound", err)
 	}
-	if err := b.Clear(ctx); err != nil {
+	if err := b.Clear(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := a.Get(ctx, "k"); err != nil || string(v) != "in a" {
@@ -267,7 +267,7 @@ func TestDeleteExpiredWithClock(t *testing.T) {
 	}
 	for i, s := range steps {
 		clk.Advance(s.advance)
-		if n, err := b.Len(ctx); err != nil || n != s.wantRows {
+		if n, err := b.Len(ctx, ""); err != nil || n != s.wantRows {
 			t.Errorf("step %d: Len = %d, %v; want %d", i, n, err, s.wantRows)
 		}
 		n, err := b.DeleteExpired(ctx)
@@ -331,7 +331,7 @@ func TestTwoBackendsWritingConcurrently(t *testing.T) {
 		}
 	}
 	own := 0
-	for k, err := range backends[1].Keys(ctx) {
+	for k, err := range backends[1].Keys(ctx, "") {
 		if err != nil {
 			t.Fatal(err)
 		}

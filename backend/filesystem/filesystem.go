@@ -29,7 +29,9 @@
 // directory is left alone. A file named like an entry that fails its
 // checks (torn by a crash, damaged) is a miss for Get, skipped by Keys, Len
 // and Scan, removed by Clear("") and DeleteExpired, and replaced by the
-// next Set of its key. Temporary files left by a writer that crashed are
+// next Set of its key. A file of a format version this package does not
+// know (written by a newer one sharing the directory) is treated the same
+// way except that DeleteExpired leaves it alone. Temporary files left by a writer that crashed are
 // removed by DeleteExpired once they are StaleTempAge old.
 //
 // # Costs

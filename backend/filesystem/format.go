@@ -46,6 +46,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // entries: foreign, truncated by a crash, or damaged.
 var errCorrupt = errors.New("not a valid entry file")
 
+// errVersion is wrapped by the errors of entry files of a format version
+// this package does not know, written by a newer one sharing the
+// directory: a miss, but not damage to clean up.
+var errVersion = errors.New("entry file of an unknown format version")
+
 // header is the fixed part of an entry file.
 type header struct {
 	expiresAt time.Time // zero: never
@@ -106,7 +111,7 @@ func decodeHeader(b []byte) (header, error) {
 		return h, fmt.Errorf("%w: bad magic %q", errCorrupt, b[:4])
 	}
 	if b[4] != formatVersion {
-		return h, fmt.Errorf("%w: unknown format version %d", errCorrupt, b[4])
+		return h, fmt.Errorf("%w %d", errVersion, b[4])
 	}
 	if b[5]&^flagExpires != 0 || b[6] != 0 || b[7] != 0 {
 		return h, fmt.Errorf("%w: unknown flags", errCorrupt)

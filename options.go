@@ -306,7 +306,9 @@ func WithStaleWhileRevalidate(d time.Duration) Option {
 // marked stale, when the origin fails (a network error or a 5xx status)
 // (RFC 5861). A stale-if-error directive of the request, else of the
 // response (with WithCacheControl), takes precedence. The default is 0.
-func WithStaleIfError(d time.Duration) Option { return func(c *config) { c.transport.StaleIfError = d } }
+func WithStaleIfError(d time.Duration) Option {
+	return func(c *config) { c.transport.StaleIfError = d }
+}
 
 // WithCoalescing turns request coalescing on or off. When on (the
 // default), concurrent requests with the same cache key share one origin

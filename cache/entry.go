@@ -36,7 +36,8 @@ type Entry struct {
 	Body []byte
 
 	// Method and URL describe the request that produced the response; the
-	// URL is redacted (see Keyer.RedactURL) and never holds a secret.
+	// URL is normalised as the key normalises it and redacted (see
+	// Keyer.RedactURL): it never holds a secret.
 	Method string
 	URL    string
 	// RequestHeader holds the redacted request headers that the entry was

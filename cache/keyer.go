@@ -43,8 +43,9 @@ type KeyOptions struct {
 	// IgnoredParams lists names removed before keying from the query, from
 	// the top-level object of a JSON body, from a form body and from the
 	// matched headers. Parameter and JSON names match case-sensitively,
-	// header names case-insensitively. Their values are also redacted from
-	// stored URLs and headers. Nil means none.
+	// header names case-insensitively. They are also left out of stored
+	// URLs (see Keyer.RedactURL), and their values are redacted from stored
+	// headers. Nil means none.
 	IgnoredParams []string
 	// SensitiveNames lists header and parameter names, in addition to
 	// DefaultSensitiveNames, whose values never reach storage. They match
@@ -145,6 +146,7 @@ type keyEncoder struct {
 	h       hash.Hash
 	buf     []byte // encoded bytes not yet hashed
 	tmp     []byte // scratch for normalised fields
+	url     []byte // the parts of the normalised URL (see normalURL)
 	sum     []byte
 	pairs   []keyPair
 	names   []string
@@ -217,6 +219,9 @@ func (c *keyConfig) release(e *keyEncoder) {
 	if cap(e.tmp) > maxKeep {
 		e.tmp = nil
 	}
+	if cap(e.url) > maxKeep {
+		e.url = nil
+	}
 	clear(e.pairs)
 	clear(e.names)
 	clear(e.secrets)
@@ -284,28 +289,41 @@ func (k *Keyer) Key(r *http.Request, body []byte) Key {
 	return Key(out[:])
 }
 
+// encodeURL hashes the URL in the normal form of normalizeURL.
 func (c *keyConfig) encodeURL(e *keyEncoder, u *url.URL, host string) {
-	e.fieldLower(keyTagScheme, u.Scheme)
-	if u.User != nil {
-		e.fieldString(keyTagUser, u.User.Username())
-		if p, ok := u.User.Password(); ok {
+	n := c.normalizeURL(e, u, host)
+	e.field(keyTagScheme, n.scheme)
+	if n.user != nil {
+		e.fieldString(keyTagUser, n.user.Username())
+		if p, ok := n.user.Password(); ok {
 			e.fieldString(keyTagPassword, p)
 		}
 	}
-	e.tmp = keyAppendHost(e.tmp[:0], u.Scheme, host)
-	e.field(keyTagHost, e.tmp)
-	if u.Opaque != "" {
-		e.fieldString(keyTagOpaque, u.Opaque)
+	e.field(keyTagHost, n.host)
+	if n.opaque {
+		e.field(keyTagOpaque, n.path)
 	} else {
-		e.tmp = keyAppendPath(e.tmp[:0], u.EscapedPath())
-		e.field(keyTagPath, e.tmp)
+		e.field(keyTagPath, n.path)
 	}
-	c.encodePairs(e, u.RawQuery, keyTagQueryName, keyTagQueryValue)
+	for _, p := range n.pairs {
+		e.fieldUnescaped(keyTagQueryName, p.name)
+		e.fieldUnescaped(keyTagQueryValue, p.value)
+	}
 }
 
-// encodePairs hashes the name=value pairs of a query or form, decoded,
-// without ignored names, sorted by name then value.
+// encodePairs hashes the name=value pairs of a form body as sortedPairs
+// returns them, decoded.
 func (c *keyConfig) encodePairs(e *keyEncoder, raw string, nameTag, valueTag byte) {
+	for _, p := range c.sortedPairs(e, raw) {
+		e.fieldUnescaped(nameTag, p.name)
+		e.fieldUnescaped(valueTag, p.value)
+	}
+}
+
+// sortedPairs returns the raw name=value pairs of a query or form, without
+// empty pairs and ignored names, sorted by decoded name then decoded value,
+// duplicates kept. The result is e.pairs, valid until its next use.
+func (c *keyConfig) sortedPairs(e *keyEncoder, raw string) []keyPair {
 	e.pairs = e.pairs[:0]
 	for raw != "" {
 		var pair string
@@ -322,10 +340,7 @@ func (c *keyConfig) encodePairs(e *keyEncoder, raw string, nameTag, valueTag byt
 	if !slices.IsSortedFunc(e.pairs, keyComparePairs) {
 		slices.SortFunc(e.pairs, keyComparePairs)
 	}
-	for _, p := range e.pairs {
-		e.fieldUnescaped(nameTag, p.name)
-		e.fieldUnescaped(valueTag, p.value)
-	}
+	return e.pairs
 }
 
 func keyComparePairs(a, b keyPair) int {

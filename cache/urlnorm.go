@@ -1,10 +1,64 @@
 package cache
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
+
+// normalURL is a URL in the normal form that both its cache key and its
+// stored (redacted) form are made from, so that two URLs with one key are
+// stored as one URL. Its byte slices point into a keyEncoder's buffers and
+// are valid until the encoder is used again.
+type normalURL struct {
+	scheme []byte        // lower-case
+	user   *url.Userinfo // as given; nil without userinfo
+	host   []byte        // see keyAppendHost
+	path   []byte        // see keyAppendPath; the raw opaque part when opaque
+	opaque bool
+	pairs  []keyPair // the query, as sortedPairs returns it
+}
+
+// normalizeURL is the one URL normaliser, used by Key and by RedactURL. It
+// returns u with host in place of u.Host: the scheme lower-cased; the host
+// lower-cased without an empty port or the scheme's default port (see
+// keyAppendHost); the path's dot-segments removed and its percent-encoding
+// normalised, "/" for an empty path (see keyAppendPath), or the opaque part
+// as it is; the query's pairs without empty pairs and ignored parameters,
+// sorted by decoded name then decoded value, duplicates kept; no fragment.
+func (c *keyConfig) normalizeURL(e *keyEncoder, u *url.URL, host string) normalURL {
+	b := keyAppendLower(e.url[:0], u.Scheme)
+	schemeEnd := len(b)
+	b = keyAppendHost(b, u.Scheme, host)
+	hostEnd := len(b)
+	n := normalURL{user: u.User, opaque: u.Opaque != ""}
+	if n.opaque {
+		b = append(b, u.Opaque...)
+	} else {
+		b = keyAppendPath(b, u.EscapedPath())
+	}
+	e.url = b
+	n.scheme, n.host, n.path = b[:schemeEnd:schemeEnd], b[schemeEnd:hostEnd:hostEnd], b[hostEnd:]
+	n.pairs = c.sortedPairs(e, u.RawQuery)
+	return n
+}
 
 // keyAppendHost appends host lower-cased, without the scheme's default port
-// (and without an empty port).
+// (see keyIsDefaultPort) and without an empty port.
 func keyAppendHost(dst []byte, scheme, host string) []byte {
+	name, port := keySplitHost(host)
+	dst = keyAppendLower(dst, name)
+	if port != "" && !keyIsDefaultPort(scheme, port) {
+		dst = append(dst, ':')
+		dst = append(dst, port...)
+	}
+	return dst
+}
+
+// keySplitHost splits host into its name and its port: the digits after
+// the closing bracket of an IPv6 literal, or after the only ':' of any
+// other host. A host with an empty port gives an empty port; a host whose
+// port is not all digits (or with several ':' outside brackets) is all name.
+func keySplitHost(host string) (name, port string) {
 	name, port, hasPort := host, "", false
 	if strings.HasPrefix(host, "[") {
 		// An IPv6 literal: a port can only follow the closing bracket.
@@ -15,14 +69,9 @@ func keyAppendHost(dst []byte, scheme, host string) []byte {
 		name, port, hasPort = host[:i], host[i+1:], true
 	}
 	if hasPort && !keyAllDigits(port) {
-		name, port = host, ""
+		return host, ""
 	}
-	dst = keyAppendLower(dst, name)
-	if port != "" && !keyIsDefaultPort(scheme, port) {
-		dst = append(dst, ':')
-		dst = append(dst, port...)
-	}
-	return dst
+	return name, port
 }
 
 func keyAllDigits(s string) bool {
@@ -34,6 +83,9 @@ func keyAllDigits(s string) bool {
 	return true
 }
 
+// keyIsDefaultPort reports whether the digits port (leading zeros allowed)
+// are the default port of scheme: 80 for http and ws, 443 for https and wss,
+// the scheme matched case-insensitively. Other schemes have none.
 func keyIsDefaultPort(scheme, port string) bool {
 	port = strings.TrimLeft(port, "0")
 	switch {
@@ -153,4 +205,58 @@ func keyLastSlash(b []byte) int {
 		}
 	}
 	return 0
+}
+
+// keyIsQueryChar reports whether c stands for itself in a query component
+// as the stored URL writes it: unreserved characters and the delimiters
+// that mean nothing inside a name or value.
+func keyIsQueryChar(c byte) bool {
+	if keyIsUnreserved(c) {
+		return true
+	}
+	switch c {
+	case '!', '$', '\'', '(', ')', '*', ',', '/', ':', ';', '@', '?':
+		return true
+	}
+	return false
+}
+
+// keyAppendQueryComponent appends the raw query name or value s in its one
+// written form: decoded as the key decodes it (see keyUnescapeAt), then a
+// space written as '+', keyIsQueryChar characters as themselves and every
+// other byte as an upper-case %XX escape. Components that decode alike are
+// written alike.
+func keyAppendQueryComponent(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		var c byte
+		c, i = keyUnescapeAt(s, i)
+		switch {
+		case c == ' ':
+			dst = append(dst, '+')
+		case keyIsQueryChar(c):
+			dst = append(dst, c)
+		default:
+			dst = append(dst, '%', keyUpperHex[c>>4], keyUpperHex[c&15])
+		}
+	}
+	return dst
+}
+
+// keyAppendEscapedHost appends the normalised host h with every byte that
+// a URL's host may not hold as it is escaped as %XX: a zone's '%', non-ASCII
+// bytes, control characters, space. The bytes kept are those url.Parse
+// accepts unescaped in a host (RFC 3986 section 3.2.2 and the brackets of
+// IPv6 literals, plus '<', '>' and '"').
+func keyAppendEscapedHost(dst, h []byte) []byte {
+	for _, c := range h {
+		switch {
+		case keyIsUnreserved(c):
+			dst = append(dst, c)
+		case strings.IndexByte(`!$&'()*+,;=:[]<>"`, c) >= 0:
+			dst = append(dst, c)
+		default:
+			dst = append(dst, '%', keyUpperHex[c>>4], keyUpperHex[c&15])
+		}
+	}
+	return dst
 }

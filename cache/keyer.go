@@ -21,12 +21,14 @@ const KeyVersion = 1
 
 // DefaultSensitiveNames returns the header and parameter names whose values
 // never reach storage: Authorization, Proxy-Authorization, Cookie, X-API-Key,
-// X-Auth-Token, api_key, apikey and access_token. Names are matched
+// X-Auth-Token, Private-Token (GitLab), Api-Key, X-API-Token,
+// X-Access-Token, api_key, apikey and access_token. Names are matched
 // case-insensitively. Every call returns a new slice.
 func DefaultSensitiveNames() []string {
 	return []string{
 		"Authorization", "Proxy-Authorization", "Cookie", "X-API-Key",
-		"X-Auth-Token", "api_key", "apikey", "access_token",
+		"X-Auth-Token", "Private-Token", "Api-Key", "X-API-Token",
+		"X-Access-Token", "api_key", "apikey", "access_token",
 	}
 }
 
@@ -82,7 +84,7 @@ func NewKeyer(o KeyOptions) *Keyer {
 		ignParam:  make(map[string]struct{}, len(o.IgnoredParams)),
 		ignJSON:   make(map[string]struct{}, len(o.IgnoredParams)),
 		ignHeader: make(map[string]struct{}, len(o.IgnoredParams)),
-		sensitive: make(map[string]struct{}, 8+len(o.SensitiveNames)),
+		sensitive: make(map[string]struct{}, 12+len(o.SensitiveNames)),
 	}
 	for _, n := range o.IgnoredParams {
 		if n != "" {

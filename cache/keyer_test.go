@@ -394,7 +394,8 @@ func TestKeyAllocs(t *testing.T) {
 
 func TestDefaultSensitiveNames(t *testing.T) {
 	want := []string{"Authorization", "Proxy-Authorization", "Cookie", "X-API-Key",
-		"X-Auth-Token", "api_key", "apikey", "access_token"}
+		"X-Auth-Token", "Private-Token", "Api-Key", "X-API-Token", "X-Access-Token",
+		"api_key", "apikey", "access_token"}
 	got := DefaultSensitiveNames()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("DefaultSensitiveNames() = %v, want %v", got, want)
@@ -443,4 +444,46 @@ func BenchmarkKey(b *testing.B) {
 			k.Key(r, body)
 		}
 	})
+}
+
+// TestDefaultSensitiveHeaders: each default sensitive header separates keys
+// without being matched, and its value is never stored, matched or not.
+func TestDefaultSensitiveHeaders(t *testing.T) {
+	plain := NewKeyer(KeyOptions{})
+	all := NewKeyer(KeyOptions{MatchAllHeaders: true})
+	for _, name := range []string{"Private-Token", "Api-Key", "X-API-Token", "X-Access-Token",
+		"Authorization", "X-API-Key", "X-Auth-Token", "private-token", "API-KEY"} {
+		t.Run(name, func(t *testing.T) {
+			a := withHeader(get("https://gitlab.example.com/api/v4/projects"), name, "S3cr3t-value-a")
+			b := withHeader(get("https://gitlab.example.com/api/v4/projects"), name, "S3cr3t-value-b")
+			none := get("https://gitlab.example.com/api/v4/projects")
+			for _, k := range []*Keyer{plain, all} {
+				ka, kb, kn := keyOf(t, k, a), keyOf(t, k, b), keyOf(t, k, none)
+				if ka == kb || ka == kn || kb == kn {
+					t.Errorf("keys do not separate on %s: %s %s %s", name, ka, kb, kn)
+				}
+			}
+			stored := all.StoredHeaders(a.build(t).Header)
+			if len(stored) != 1 {
+				t.Fatalf("StoredHeaders = %v, want the one header", stored)
+			}
+			for n, vs := range stored {
+				if strings.Join(vs, ",") != Redacted {
+					t.Errorf("StoredHeaders[%s] = %q, want %q", n, vs, Redacted)
+				}
+				if strings.Contains(n+strings.Join(vs, ","), "S3cr3t") {
+					t.Errorf("stored header leaks the value: %s: %q", n, vs)
+				}
+			}
+			if got := plain.StoredHeaders(a.build(t).Header); got != nil {
+				t.Errorf("unmatched header stored: %v", got)
+			}
+			// As query parameters, the same names are redacted from the
+			// stored URL too.
+			u, _ := url.Parse("https://h/?" + url.QueryEscape(name) + "=S3cr3t-value-a")
+			if got := plain.RedactURL(u); strings.Contains(got, "S3cr3t") {
+				t.Errorf("RedactURL(%q) = %q leaks the value", u, got)
+			}
+		})
+	}
 }

@@ -7,8 +7,9 @@ import (
 	"net/url"
 )
 
-// Redacted is what replaces a secret or ignored value in a stored URL or
-// stored request header.
+// Redacted is what replaces a secret in a stored URL (a sensitive
+// parameter's value, the whole userinfo) and a sensitive or ignored value
+// in a stored request header.
 const Redacted = "REDACTED"
 
 // RedactURL returns u as it is stored with an entry: in the normal form

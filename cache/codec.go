@@ -314,7 +314,8 @@ func codecDecode(b []byte) (*Entry, error) {
 }
 
 // codecInvalid returns what makes the structurally decoded e impossible
-// (see DecodeEntry), or "" when nothing does.
+// (see DecodeEntry), or "" when nothing does. Header names and values are
+// checked as they are decoded (see codecText.header), not here.
 func codecInvalid(e *Entry) string {
 	if e.Alias != "" {
 		return "" // an alias record holds nothing else
@@ -354,10 +355,7 @@ func codecInvalid(e *Entry) string {
 			return "Vary name"
 		}
 	}
-	if what := codecInvalidHeader(e.Header); what != "" {
-		return what
-	}
-	return codecInvalidHeader(e.RequestHeader)
+	return ""
 }
 
 // codecStatusTextOK reports whether status is empty or starts with the
@@ -370,20 +368,6 @@ func codecStatusTextOK(code int, status string) bool {
 	return len(status) >= 3 &&
 		status[0] == byte('0'+code/100) && status[1] == byte('0'+code/10%10) && status[2] == byte('0'+code%10) &&
 		(len(status) == 3 || status[3] == ' ') && textIsFieldValue(status)
-}
-
-func codecInvalidHeader(h http.Header) string {
-	for name, vs := range h {
-		if !textIsToken(name) {
-			return "header name"
-		}
-		for _, v := range vs {
-			if !textIsFieldValue(v) {
-				return "header value"
-			}
-		}
-	}
-	return ""
 }
 
 // codecUnixNano returns t as unix nanoseconds, clamped to the int64 range.
@@ -560,7 +544,8 @@ func (t *codecText) str() string {
 }
 
 // header decodes one header block, taking its values from backing, and
-// returns the rest of backing.
+// returns the rest of backing. Names must be sorted HTTP tokens, values
+// free of CR, LF and NUL.
 func (t *codecText) header(backing []string) (http.Header, []string) {
 	n := t.count()
 	if t.err != nil || n == 0 {
@@ -582,11 +567,18 @@ func (t *codecText) header(backing []string) (http.Header, []string) {
 			t.fail("header names not sorted")
 			return nil, backing
 		}
+		if !textIsToken(name) {
+			t.fail("invalid header name")
+			return nil, backing
+		}
 		prev = name
 		vs := backing[:nv:nv]
 		backing = backing[nv:]
 		for j := range vs {
-			vs[j] = t.str()
+			if vs[j] = t.str(); !textIsFieldValue(vs[j]) {
+				t.fail("invalid header value")
+				return nil, backing
+			}
 		}
 		h[name] = vs
 	}

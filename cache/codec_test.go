@@ -548,6 +548,18 @@ func fuzzDecode(t *testing.T, b []byte) {
 	if what := codecInvalid(e); what != "" {
 		t.Fatalf("decoded an entry with an invalid %s: %#v", what, e)
 	}
+	for _, h := range []http.Header{e.Header, e.RequestHeader} {
+		for name, vs := range h {
+			if !textIsToken(name) {
+				t.Fatalf("decoded header name %q", name)
+			}
+			for _, v := range vs {
+				if !textIsFieldValue(v) {
+					t.Fatalf("decoded header value %q", v)
+				}
+			}
+		}
+	}
 	b2 := AppendEntry(nil, e)
 	e2, err := DecodeEntry(b2)
 	if err != nil {

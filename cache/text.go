@@ -14,23 +14,29 @@ func textIsToken(s string) bool {
 	return true
 }
 
+// textTokenLo and textTokenHi are the RFC 9110 tchar bytes below 64 and
+// from 64 to 127, as bitmaps: bit c (or c-64) is set for a tchar c.
+const (
+	textTokenLo = 1<<'!' | 1<<'#' | 1<<'$' | 1<<'%' | 1<<'&' | 1<<'\'' | 1<<'*' | 1<<'+' | 1<<'-' | 1<<'.' |
+		0x3ff<<'0' // digits
+	textTokenHi = 1<<('^'-64) | 1<<('_'-64) | 1<<('`'-64) | 1<<('|'-64) | 1<<('~'-64) |
+		0x3ffffff<<('A'-64) | 0x3ffffff<<('a'-64) // letters
+)
+
 // textIsTokenByte reports whether c is an RFC 9110 tchar.
 func textIsTokenByte(c byte) bool {
-	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
-		return true
+	if c < 64 {
+		return textTokenLo>>c&1 != 0
 	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
+	return c < 128 && textTokenHi>>(c-64)&1 != 0
 }
 
 // textIsFieldValue reports whether s holds no CR, LF or NUL: the bytes that
 // would end or break a header field line (RFC 9110 section 5.5).
 func textIsFieldValue(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+		// One comparison for the usual byte, above '\r'.
+		if c := s[i]; c <= '\r' && (c == '\r' || c == '\n' || c == 0) {
 			return false
 		}
 	}

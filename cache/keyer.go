@@ -239,7 +239,9 @@ func (c *keyConfig) release(e *keyEncoder) {
 //     r.Host when set, a default port dropped, the path's dot-segments
 //     removed and its percent-encoding normalised (an empty path is "/"),
 //     the query's pairs decoded, stripped of ignored parameters and sorted,
-//     the fragment dropped; userinfo is hashed as a credential;
+//     the fragment dropped; userinfo is hashed as a credential (RedactURL
+//     writes out this same normal form, so URLs with one key are stored as
+//     one URL);
 //   - a non-empty body: canonical JSON (keys sorted at every depth,
 //     insignificant whitespace dropped, numbers as written, ignored
 //     top-level keys removed) when the Content-Type is JSON and the body

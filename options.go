@@ -239,8 +239,8 @@ func WithIgnoredParams(names ...string) Option {
 // WithSensitiveNames adds header and parameter names whose values never
 // reach storage (they are stored as "REDACTED") but still separate entries,
 // through a hash in the key. The defaults are Authorization,
-// Proxy-Authorization, Cookie, X-API-Key, X-Auth-Token, api_key, apikey and
-// access_token.
+// Proxy-Authorization, Cookie, X-API-Key, X-Auth-Token, Private-Token,
+// Api-Key, X-API-Token, X-Access-Token, api_key, apikey and access_token.
 func WithSensitiveNames(names ...string) Option {
 	return func(c *config) { c.keys.SensitiveNames = append(c.keys.SensitiveNames, names...) }
 }

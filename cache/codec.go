@@ -322,8 +322,8 @@ func codecInvalid(e *Entry) string {
 	}
 	switch {
 	case e.StatusCode == 0:
-		if len(e.Vary) == 0 || e.Status != "" || len(e.Header) != 0 || len(e.Body) != 0 {
-			return "status code 0 outside a variant index"
+		if (len(e.Vary) == 0 && !e.Flags.Has(FlagURLIndex)) || e.Status != "" || len(e.Header) != 0 || len(e.Body) != 0 {
+			return "status code 0 outside a variant or URL index"
 		}
 	case e.StatusCode < 100 || e.StatusCode > 599:
 		return "status code"

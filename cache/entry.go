@@ -91,6 +91,9 @@ const (
 	// FlagVaryAll: the response carried "Vary: *" and never matches a
 	// later request.
 	FlagVaryAll
+	// FlagURLIndex marks a URL index: a record with no response that
+	// lists, in Aliases, the keys stored for one URL (see URLIndexKey).
+	FlagURLIndex
 
 	// flagsEnd is one past the last flag; new flags go above it.
 	flagsEnd

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -125,3 +127,24 @@ func (k *Keyer) StoredHeaders(h http.Header) http.Header {
 	}
 	return out
 }
+
+// URLIndexKey returns the key of the URL index of u (see Entry.IsURLIndex):
+// every response stored for u, whatever its method, credentials, matched
+// headers or variant, is listed there. host, when not empty, replaces u's
+// host, as a request's Host header does. It normalises u as keys do and
+// leaves out its userinfo and the values of sensitive and ignored
+// parameters, so that every caller of one URL shares one index. Index keys
+// start with URLIndexPrefix and never equal a key that Key returns.
+func (k *Keyer) URLIndexKey(u *url.URL, host string) Key {
+	v := *u
+	v.User = nil
+	if host != "" {
+		v.Host = host
+	}
+	sum := sha256.Sum256([]byte("restycache url index\x00" + k.RedactURL(&v)))
+	return Key(URLIndexPrefix + hex.EncodeToString(sum[:]))
+}
+
+// URLIndexPrefix starts every URLIndexKey. Keys that Key returns are
+// hexadecimal and never do; a caller-chosen key should not either.
+const URLIndexPrefix = "u-"

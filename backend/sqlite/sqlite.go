@@ -22,6 +22,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"math"
 	"net/url"
@@ -143,15 +144,15 @@ type state struct {
 	keepWAL  atomic.Bool // set when a retired pool must not delete the -wal and -shm names
 	next     atomic.Int64
 
-	get, set *sql.Stmt
-	delOne   string
-	delMany  func(n int) string
-	clear    string
-	keys     [2]string // first page, next pages
-	scan     [2]string
-	count    string
-	expire   string
-	ping     string
+	set     *sql.Stmt
+	delOne  string
+	delMany func(n int) string
+	clear   string
+	keys    [2]string // first page, next pages
+	scan    [2]string
+	count   string
+	expire  string
+	ping    string
 }
 
 // New returns a Backend for the database at path without opening it; the
@@ -335,7 +336,7 @@ func sameAs(path string, want os.FileInfo) bool {
 }
 
 func (st *state) close() error {
-	return errors.Join(st.get.Close(), st.set.Close(), st.db.Close())
+	return errors.Join(st.set.Close(), st.db.Close())
 }
 
 func validTable(name string) bool {
@@ -428,7 +429,27 @@ func (b *Backend) open(ctx context.Context) (*state, error) {
 		return nil, err
 	}
 	st := &state{path: file}
-	db := sql.OpenDB(&connector{dsn: dsn, keepWAL: &st.keepWAL})
+	t := `"` + b.table + `"`
+	const live = `(expires_at IS NULL OR expires_at > ?)`
+	getSQL := `SELECT value FROM ` + t + ` WHERE key = ? AND ` + live
+	st.delOne = `DELETE FROM ` + t + ` WHERE key = ?`
+	st.delMany = func(n int) string {
+		return `DELETE FROM ` + t + ` WHERE key IN (?` + strings.Repeat(`, ?`, n-1) + `)`
+	}
+	st.clear = `DELETE FROM ` + t + ` WHERE key >= ? AND key < ?`
+	st.keys = [2]string{
+		`SELECT key FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
+		`SELECT key FROM ` + t + ` WHERE key > ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
+	}
+	st.scan = [2]string{
+		`SELECT key, value, expires_at FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
+		`SELECT key, value, expires_at FROM ` + t + ` WHERE key > ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
+	}
+	st.count = `SELECT COUNT(*) FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live
+	st.expire = `DELETE FROM ` + t + ` WHERE expires_at <= ?`
+	st.ping = `SELECT COUNT(*) FROM (SELECT 1 FROM ` + t + ` LIMIT 1)`
+
+	db := sql.OpenDB(&connector{dsn: dsn, keepWAL: &st.keepWAL, getSQL: getSQL})
 	if file == MemoryPath {
 		// Every connection would be a database of its own: keep exactly one.
 		db.SetMaxOpenConns(1)
@@ -456,32 +477,9 @@ func (b *Backend) open(ctx context.Context) (*state, error) {
 		st.shm, _ = os.Stat(file + "-shm")
 	}
 
-	t := `"` + b.table + `"`
-	const live = `(expires_at IS NULL OR expires_at > ?)`
-	st.delOne = `DELETE FROM ` + t + ` WHERE key = ?`
-	st.delMany = func(n int) string {
-		return `DELETE FROM ` + t + ` WHERE key IN (?` + strings.Repeat(`, ?`, n-1) + `)`
-	}
-	st.clear = `DELETE FROM ` + t + ` WHERE key >= ? AND key < ?`
-	st.keys = [2]string{
-		`SELECT key FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
-		`SELECT key FROM ` + t + ` WHERE key > ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
-	}
-	st.scan = [2]string{
-		`SELECT key, value, expires_at FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
-		`SELECT key, value, expires_at FROM ` + t + ` WHERE key > ? AND key < ? AND ` + live + ` ORDER BY key LIMIT ?`,
-	}
-	st.count = `SELECT COUNT(*) FROM ` + t + ` WHERE key >= ? AND key < ? AND ` + live
-	st.expire = `DELETE FROM ` + t + ` WHERE expires_at <= ?`
-	st.ping = `SELECT COUNT(*) FROM (SELECT 1 FROM ` + t + ` LIMIT 1)`
-	if st.get, err = db.PrepareContext(ctx, `SELECT value FROM `+t+` WHERE key = ? AND `+live); err != nil {
-		db.Close()
-		return nil, err
-	}
 	st.set, err = db.PrepareContext(ctx, `INSERT INTO `+t+` (key, value, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`)
 	if err != nil {
-		st.get.Close()
 		db.Close()
 		return nil, err
 	}
@@ -572,6 +570,7 @@ type connector struct {
 	dsn     string
 	drv     sqlite3.SQLiteDriver
 	keepWAL *atomic.Bool
+	getSQL  string // the query of conn.get
 }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) {
@@ -579,7 +578,7 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{SQLiteConn: dc.(*sqlite3.SQLiteConn), keepWAL: c.keepWAL}, nil
+	return &conn{SQLiteConn: dc.(*sqlite3.SQLiteConn), keepWAL: c.keepWAL, getSQL: c.getSQL}, nil
 }
 
 func (c *connector) Driver() driver.Driver { return &c.drv }
@@ -590,13 +589,56 @@ func (c *connector) Driver() driver.Driver { return &c.drv }
 type conn struct {
 	*sqlite3.SQLiteConn
 	keepWAL *atomic.Bool
+	getSQL  string
+	get     driver.Stmt // prepared on first use, under database/sql's hold of the connection
 }
 
 func (c *conn) Close() error {
+	if c.get != nil {
+		_ = c.get.Close()
+	}
 	if c.keepWAL.Load() {
 		_ = c.SetFileControlInt("main", sqlite3.SQLITE_FCNTL_PERSIST_WAL, 1)
 	}
 	return c.SQLiteConn.Close()
+}
+
+// getValue runs the Get query on the connection. The value it returns is
+// the driver's own copy out of SQLite (mattn/go-sqlite3 allocates a new
+// slice for every BLOB it reads and keeps no reference to it), so it is
+// handed to the caller without another copy. ok is false when no row
+// matched.
+func (c *conn) getValue(ctx context.Context, key string, now int64) (v []byte, ok bool, err error) {
+	if c.get == nil {
+		if c.get, err = c.PrepareContext(ctx, c.getSQL); err != nil {
+			return nil, false, err
+		}
+	}
+	rows, err := c.get.(driver.StmtQueryContext).QueryContext(ctx, []driver.NamedValue{
+		{Ordinal: 1, Value: key}, {Ordinal: 2, Value: now},
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	var dest [1]driver.Value
+	err = rows.Next(dest[:])
+	cerr := rows.Close()
+	switch {
+	case err == io.EOF:
+		return nil, false, cerr
+	case err != nil:
+		return nil, false, err
+	case cerr != nil:
+		return nil, false, cerr
+	}
+	switch v := dest[0].(type) {
+	case []byte:
+		return v, true, nil
+	case string: // a value written as TEXT by another program
+		return []byte(v), true, nil
+	default:
+		return nil, false, fmt.Errorf("value of type %T", dest[0])
+	}
 }
 
 // do runs f on the open database and wraps its error for operation op.
@@ -652,29 +694,26 @@ func unixNanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// Get returns a copy of the value stored under key, or an error wrapping
-// backend.ErrNotFound if it is absent or expired.
+// Get returns the value stored under key, a slice of the caller's own, or
+// an error wrapping backend.ErrNotFound if it is absent or expired. The
+// value is copied once, out of SQLite, on a connection held for the one
+// query.
 func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
 	err := b.do(ctx, "get", func(st *state) error {
-		rows, err := st.get.QueryContext(ctx, key, unixNanos(b.now()))
+		c, err := st.db.Conn(ctx)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return err
+		defer c.Close()
+		return c.Raw(func(dc any) error {
+			var ok bool
+			v, ok, err = dc.(*conn).getValue(ctx, key, unixNanos(b.now()))
+			if err == nil && !ok {
+				err = backend.ErrNotFound
 			}
-			return backend.ErrNotFound
-		}
-		var raw sql.RawBytes
-		if err := rows.Scan(&raw); err != nil {
 			return err
-		}
-		v = make([]byte, len(raw))
-		copy(v, raw)
-		return rows.Close()
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -487,3 +487,48 @@ func BenchmarkSQLiteFile(b *testing.B) {
 func BenchmarkSQLiteInMemory(b *testing.B) {
 	backendtest.Bench(b, func(b *testing.B) backend.Storage { return New(MemoryPath) })
 }
+
+// TestGetValuesAreTheCallers checks what Get's single copy relies on: every
+// Get returns a slice of its own, which later queries on the same
+// connection never touch.
+func TestGetValuesAreTheCallers(t *testing.T) {
+	for _, path := range []string{MemoryPath, filepath.Join(t.TempDir(), "own")} {
+		b := New(path)
+		defer b.Close()
+		ctx := t.Context()
+		want := map[string][]byte{"a": []byte("value of a"), "b": []byte("value of b"), "e": {}}
+		for k, v := range want {
+			if err := b.Set(ctx, k, v, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[string][]byte{}
+		for range 3 {
+			for k := range want {
+				v, err := b.Get(ctx, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v == nil {
+					t.Errorf("%s: Get(%q) = nil, want a non-nil slice", path, k)
+				}
+				if prev, ok := got[k]; ok && len(v) > 0 && &prev[0] == &v[0] {
+					t.Errorf("%s: two Gets of %q share memory", path, k)
+				}
+				got[k] = v
+			}
+		}
+		// Scribble over one result; later reads, of it and of others, are
+		// unaffected, and so are the results already handed out.
+		a := got["a"]
+		for i := range a {
+			a[i] = 'x'
+		}
+		if v, err := b.Get(ctx, "a"); err != nil || string(v) != "value of a" {
+			t.Errorf("%s: Get(a) after scribbling over a result = %q, %v", path, v, err)
+		}
+		if string(got["b"]) != "value of b" {
+			t.Errorf("%s: a result changed under its caller: %q", path, got["b"])
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -530,5 +531,60 @@ func TestGetValuesAreTheCallers(t *testing.T) {
 		if string(got["b"]) != "value of b" {
 			t.Errorf("%s: a result changed under its caller: %q", path, got["b"])
 		}
+	}
+}
+
+// TestScanPages checks Scan across pages ended by the row limit and by the
+// size of the values, with each entry's expiry.
+func TestScanPages(t *testing.T) {
+	ctx := t.Context()
+	b := New(filepath.Join(t.TempDir(), "scan"))
+	defer b.Close()
+	base := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	big := make([]byte, 1<<20)
+	want := map[string]time.Time{}
+	for i := range 2*keysPage + 10 {
+		k := fmt.Sprintf("k%04d", i)
+		v := []byte(k)
+		if i%50 == 7 {
+			v = append(bytes.Clone(big), k...) // a few large values: pages end by size
+		}
+		exp := time.Time{}
+		if i%2 == 0 {
+			exp = base.Add(time.Duration(i) * time.Second)
+		}
+		if err := b.Set(ctx, k, v, exp); err != nil {
+			t.Fatal(err)
+		}
+		want[k] = exp
+	}
+	for i := range 5 {
+		if err := b.Set(ctx, fmt.Sprint("big", i), big, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for r, err := range b.Scan(ctx, "k") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[r.Key] {
+			t.Errorf("Scan yielded %q twice", r.Key)
+		}
+		seen[r.Key] = true
+		exp, ok := want[r.Key]
+		if !ok {
+			t.Errorf("Scan(k) yielded %q", r.Key)
+			continue
+		}
+		if !r.ExpiresAt.Equal(exp) {
+			t.Errorf("%s expires at %v, want %v", r.Key, r.ExpiresAt, exp)
+		}
+		if !bytes.HasSuffix(r.Value, []byte(r.Key)) {
+			t.Errorf("%s has a value of %d bytes not ending in its key", r.Key, len(r.Value))
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("Scan(k) yielded %d entries, want %d", len(seen), len(want))
 	}
 }

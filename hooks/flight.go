@@ -3,6 +3,7 @@ package hooks
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,6 +89,17 @@ func (g *group) land(key cache.Key, f *flight) {
 	close(f.done)
 }
 
+// waiting counts the requests waiting for the flights in progress.
+func (g *group) waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, f := range g.flights {
+		n += int(f.waiters.Load())
+	}
+	return n
+}
+
 // close stops new flights, cancels those in progress and waits for them.
 func (g *group) close() {
 	g.mu.Lock()
@@ -166,12 +178,9 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		// Stop waiting; the flight goes on for the others.
-		if leader {
-			f.abandon()
-		}
-		closeRequestBody(c.req)
-		return nil, ctx.Err(), true
+		return t.giveUp(c, f, leader, ctx.Err())
+	case <-c.req.Cancel: //nolint:staticcheck // set by net/http's client timeout
+		return t.giveUp(c, f, leader, errRequestCanceled)
 	}
 	if leader && f.fallback {
 		if resp := f.take(); resp != nil {
@@ -202,6 +211,19 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 	}
 	t.record(c, res)
 	return t.response(c.req, f.entry, true, now), nil, true
+}
+
+// errRequestCanceled is the error of a request whose legacy Cancel channel
+// closed while it waited for a shared fetch.
+var errRequestCanceled = errors.New("restycache: request canceled")
+
+// giveUp ends c's wait for the flight f, which goes on for the others.
+func (t *Transport) giveUp(c *call, f *flight, leader bool, err error) (*http.Response, error, bool) {
+	if leader {
+		f.abandon()
+	}
+	closeRequestBody(c.req)
+	return nil, err, true
 }
 
 // revalidateInBackground refreshes c's stale entry on a background worker,
@@ -238,6 +260,14 @@ func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool,
 		fc.req = detachedRequest(ctx, c.req, c.body)
 		if recheck {
 			if e := t.lookup(&fc); e != nil && t.usable(e, t.now(), &fc.cc) {
+				f.entry, f.status, f.stored = e, StatusHit, fc.entryKey
+				return
+			}
+		}
+		if t.cfg.CrossProcessWait > 0 {
+			e, unlock := t.crossProcess(ctx, &fc)
+			defer unlock()
+			if e != nil {
 				f.entry, f.status, f.stored = e, StatusHit, fc.entryKey
 				return
 			}
@@ -336,4 +366,47 @@ func (b *streamBody) Close() error {
 	err := b.rest.Close()
 	b.cancel()
 	return err
+}
+
+// Polling bounds of a cross-process wait for another process's entry.
+const (
+	crossProcessMinPoll = 5 * time.Millisecond
+	crossProcessMaxPoll = 50 * time.Millisecond
+)
+
+// crossProcess coalesces c's fetch with other processes sharing the store:
+// it takes c's lock in the backend, or, while another process holds it,
+// waits up to CrossProcessWait for that process's entry to land. It returns
+// the entry it found, or nil and the function to call once c's own fetch is
+// stored (it releases the lock when this process took it). When the lock
+// comes free without an entry (its holder failed), a waiter takes it and
+// fetches; past the wait, or when the backend fails, c fetches itself.
+func (t *Transport) crossProcess(ctx context.Context, c *call) (*cache.Entry, func()) {
+	ttl := t.cfg.CrossProcessWait
+	deadline := time.Now().Add(ttl)
+	poll := crossProcessMinPoll
+	for {
+		unlock, ok, err := t.store.TryLock(ctx, c.key, ttl)
+		if err != nil {
+			return nil, func() {}
+		}
+		if ok {
+			return nil, func() { _ = unlock(ctx) }
+		}
+		wait := min(poll, time.Until(deadline))
+		if wait <= 0 {
+			return nil, func() {}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, func() {}
+		case <-timer.C:
+		}
+		poll = min(2*poll, crossProcessMaxPoll)
+		if e := t.lookup(c); e != nil && t.usable(e, t.now(), &c.cc) {
+			return e, func() {}
+		}
+	}
 }

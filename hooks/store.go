@@ -457,6 +457,30 @@ func guardedYield(f func() bool) (more bool) {
 	return more
 }
 
+// TryLock takes the backend lock named key (in the Store's namespace) for
+// ttl, without waiting; ok reports whether it was taken. A backend that is
+// no backend.Locker gives an error.
+func (s *Store) TryLock(ctx context.Context, key cache.Key, ttl time.Duration) (unlock func(context.Context) error, ok bool, err error) {
+	l, isLocker := s.storage.(backend.Locker)
+	if !isLocker {
+		return nil, false, fmt.Errorf("restycache: backend %T cannot lock: it is no backend.Locker", s.storage)
+	}
+	var release func(context.Context) error
+	err = s.call(ctx, OpLock, true, func(ctx context.Context) (err error) {
+		release, ok, err = l.TryLock(ctx, s.full(key), ttl)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("restycache: lock %s: %w", key, err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	return func(ctx context.Context) error {
+		return s.call(detached(ctx), OpLock, true, release)
+	}, true, nil
+}
+
 // Clear removes every key of the Store's namespace (of the whole store
 // without one).
 func (s *Store) Clear(ctx context.Context) error {

@@ -178,6 +178,10 @@ func (t *Transport) SetUpstream(rt http.RoundTripper) {
 	t.upstream.Store(&upstream{rt: rt})
 }
 
+// Waiting reports how many requests are waiting for a shared origin fetch
+// (coalesced requests, the one that started each fetch included).
+func (t *Transport) Waiting() int { return t.flights.waiting() }
+
 // Now returns the current time by the Transport's clock.
 func (t *Transport) Now() time.Time { return t.now() }
 

@@ -49,7 +49,14 @@ type Backend struct {
 	lru      entry // sentinel: lru.next is the most recently used
 	bytes    int64 // sum of len(key)+len(value)
 	expiring int   // entries with a non-zero expiry
+	locks    map[string]lock
 	closed   bool
+}
+
+// lock is one lock held through TryLock.
+type lock struct {
+	holder    *byte // identifies the taker: a fresh allocation per TryLock
+	expiresAt time.Time
 }
 
 // entry is one stored value and its place in the LRU list.
@@ -86,6 +93,7 @@ func New(opts ...Options) *Backend {
 var (
 	_ backend.Storage = (*Backend)(nil)
 	_ backend.Scanner = (*Backend)(nil)
+	_ backend.Locker  = (*Backend)(nil)
 )
 
 // check reports a done context or a closed backend; b.mu must be held.
@@ -327,6 +335,36 @@ func (b *Backend) DeleteExpired(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// TryLock takes the lock named key for ttl unless another taker holds it,
+// so that clients sharing this backend in one process coalesce identical
+// requests (see backend.Locker). Locks are apart from entries. The clock
+// judges their expiry too.
+func (b *Backend) TryLock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(ctx); err != nil {
+		return nil, false, err
+	}
+	now := b.now()
+	if l, held := b.locks[key]; held && now.Before(l.expiresAt) {
+		return nil, false, nil
+	}
+	if b.locks == nil {
+		b.locks = make(map[string]lock)
+	}
+	holder := new(byte)
+	b.locks[key] = lock{holder: holder, expiresAt: now.Add(ttl)}
+	unlock := func(context.Context) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if l, ok := b.locks[key]; ok && l.holder == holder {
+			delete(b.locks, key)
+		}
+		return nil
+	}
+	return unlock, true, nil
+}
+
 // Close drops every entry; later calls of the other methods return
 // backend.ErrClosed. Close is idempotent and always returns nil.
 func (b *Backend) Close() error {
@@ -335,6 +373,7 @@ func (b *Backend) Close() error {
 	if !b.closed {
 		b.closed = true
 		b.reset()
+		clear(b.locks)
 	}
 	return nil
 }

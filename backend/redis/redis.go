@@ -83,6 +83,18 @@ const LockSeparator = "-lock:"
 // UNLINK or one pipeline of reads names, when Options.ScanCount is zero.
 const DefaultScanCount = 500
 
+// DefaultMaxRetries is how many times the client that New builds retries a
+// command that failed on the network (go-redis's MaxRetries, whose own
+// default is 3), unless the URL sets max_retries. A cache is better served
+// by an early miss than by retries within its per-operation budget.
+const DefaultMaxRetries = 1
+
+// DefaultDialAttempts is how many times the client that New builds tries to
+// dial for one connection (go-redis's DialerRetries, whose own default is 5
+// with a 100ms pause between them), so that a server that refuses
+// connections is reported at once.
+const DefaultDialAttempts = 1
+
 // ErrInvalidURL is wrapped by every call's error when the URL given to New
 // does not parse; Open and Ping report it at once. Test for it with
 // errors.Is.
@@ -107,7 +119,9 @@ type Options struct {
 	// ClientOptions, when not nil, adjusts the go-redis options parsed from
 	// the URL before New or Open builds the client (TLS, pool sizes,
 	// timeouts, a dialer). NewFromClient does not use it. Nil means the
-	// options as parsed, plus ContextTimeoutEnabled.
+	// options as parsed, with ContextTimeoutEnabled set, DialerRetries
+	// DefaultDialAttempts and, unless the URL sets max_retries, MaxRetries
+	// DefaultMaxRetries.
 	ClientOptions func(*goredis.Options)
 }
 
@@ -156,6 +170,10 @@ func New(rawURL string, opts ...Options) *Backend {
 		return b
 	}
 	co.ContextTimeoutEnabled = true
+	co.DialerRetries = DefaultDialAttempts
+	if u, err := url.Parse(rawURL); err == nil && !u.Query().Has("max_retries") {
+		co.MaxRetries = DefaultMaxRetries
+	}
 	if o.ClientOptions != nil {
 		o.ClientOptions(co)
 	}
@@ -232,7 +250,7 @@ func (b *Backend) ready(ctx context.Context, op string) error {
 		return fmt.Errorf("restycache/redis: %s: %w", op, backend.ErrClosed)
 	}
 	if b.err != nil {
-		return fmt.Errorf("restycache/redis: %s: %w", op, b.err)
+		return b.err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("restycache/redis: %s: %w", op, err)
@@ -262,10 +280,19 @@ func (b *Backend) fail(ctx context.Context, op string, err error) error {
 	if cerr != nil {
 		return fmt.Errorf("restycache/redis: %s: %w (%w)", op, cerr, err)
 	}
-	if strings.HasPrefix(err.Error(), "WRONGTYPE") {
+	if errors.Is(err, ErrWrongType) {
+		return fmt.Errorf("restycache/redis: %s: %w", op, err)
+	}
+	if wrongType(err) {
 		return fmt.Errorf("restycache/redis: %s: %w (%w)", op, ErrWrongType, err)
 	}
 	return fmt.Errorf("restycache/redis: %s: %w", op, err)
+}
+
+// wrongType reports whether err is the server's WRONGTYPE reply.
+func wrongType(err error) bool {
+	var re goredis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }
 
 // guarded reports whether ctx can be cancelled without a deadline: go-redis
@@ -620,7 +647,7 @@ func (b *Backend) read(ctx context.Context, keys []string) ([]backend.Record, er
 			// A per-command error is looked at below; anything else
 			// (the connection) fails the batch.
 			for i := range keys {
-				if e := gets[i].Err(); e != nil && e != goredis.Nil && !strings.HasPrefix(e.Error(), "WRONGTYPE") {
+				if e := gets[i].Err(); e != nil && e != goredis.Nil && !wrongType(e) {
 					return e
 				}
 			}
@@ -637,6 +664,9 @@ func (b *Backend) read(ctx context.Context, keys []string) ([]backend.Record, er
 			continue // deleted or expired since the SCAN
 		}
 		if err != nil {
+			if wrongType(err) {
+				return nil, fmt.Errorf("%w: %s (%w)", ErrWrongType, k, err)
+			}
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 		if v == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/restycache/restycache/backend/backendtest"
 	"github.com/restycache/restycache/backend/dragonfly"
 	rcredis "github.com/restycache/restycache/backend/redis"
+	"github.com/restycache/restycache/internal/clienttest"
 )
 
 // dragonflyURL is the server these tests use: Valkey 8 in CI, as Dragonfly
@@ -38,10 +39,12 @@ func runID(t testing.TB) string {
 	return "rctest-dragonfly-" + hex.EncodeToString(b[:]) + "-" + t.Name()
 }
 
-func TestConformance(t *testing.T) {
+// opener returns an Opener for the suites: a store per name under a prefix
+// unique to t, cleared when the subtest that opened it ends.
+func opener(t *testing.T) func(t *testing.T, name string) backend.Storage {
 	url := dragonflyURL(t)
 	base := runID(t)
-	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
+	return func(t *testing.T, name string) backend.Storage {
 		p := base + "-" + name
 		t.Cleanup(func() {
 			b := dragonfly.New(url, rcredis.Options{Prefix: p})
@@ -53,8 +56,13 @@ func TestConformance(t *testing.T) {
 			}
 		})
 		return dragonfly.New(url, rcredis.Options{Prefix: p})
-	})
+	}
 }
+
+func TestConformance(t *testing.T) { backendtest.Run(t, opener(t)) }
+
+// TestClient runs the client's end-to-end suite (on Valkey in CI).
+func TestClient(t *testing.T) { clienttest.Run(t, opener(t)) }
 
 func TestDefaults(t *testing.T) {
 	url := dragonflyURL(t)

@@ -72,11 +72,11 @@ func clusterClient(t testing.TB) *goredis.ClusterClient {
 	return c
 }
 
-// conformance runs the suite with a store per name under prefixes unique
-// to t, each cleared when its subtest ends.
-func conformance(t *testing.T, open func(prefix string) *rcredis.Backend) {
+// opener returns an Opener for the suites: a store per name under a prefix
+// unique to t, cleared when the subtest that opened it ends.
+func opener(t *testing.T, open func(prefix string) *rcredis.Backend) func(t *testing.T, name string) backend.Storage {
 	base := t
-	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
+	return func(t *testing.T, name string) backend.Storage {
 		p := prefix(base, name)
 		t.Cleanup(func() {
 			b := open(p)
@@ -88,7 +88,12 @@ func conformance(t *testing.T, open func(prefix string) *rcredis.Backend) {
 			}
 		})
 		return open(p)
-	})
+	}
+}
+
+// conformance runs backendtest's suite through opener.
+func conformance(t *testing.T, open func(prefix string) *rcredis.Backend) {
+	backendtest.Run(t, opener(t, open))
 }
 
 func TestConformance(t *testing.T) {

@@ -580,7 +580,10 @@ func startRedis(t *testing.T, bin string, port int) *exec.Cmd {
 	}
 }
 
-func TestServerStoppedMidRun(t *testing.T) {
+// redisServerBinary returns the path of redis-server for tests that start
+// a private server; without it they skip, or fail when CI=true.
+func redisServerBinary(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -588,6 +591,11 @@ func TestServerStoppedMidRun(t *testing.T) {
 		}
 		t.Skip("redis-server is not on PATH")
 	}
+	return bin
+}
+
+func TestServerStoppedMidRun(t *testing.T) {
+	bin := redisServerBinary(t)
 	port := freePort(t)
 	srv := startRedis(t, bin, port)
 	b := rcredis.New(fmt.Sprintf("redis://127.0.0.1:%d/0", port))

@@ -18,9 +18,10 @@
 //     CLIENT MAINT_NOTIFICATIONS handshake (a Redis Enterprise feature), so
 //     no connection starts with a command the server does not know.
 //
-// Dragonfly cannot be installed on the project's CI machines (no binary in
-// Debian, npm or the Go module proxy): this package's tests run against
-// Valkey 8, a second Redis-protocol server, at RESTYCACHE_DRAGONFLY_URL.
+// Dragonfly cannot be installed here: its tests run against Valkey 8, a
+// second Redis-protocol server (at RESTYCACHE_DRAGONFLY_URL; the project's
+// CI machines have no Dragonfly binary in Debian, npm or the Go module
+// proxy).
 //
 // To use a client of your own (TLS, pool sizes, Dragonfly's emulated
 // cluster mode), pass it to rcredis.NewFromClient; the backend's commands

@@ -330,11 +330,7 @@ func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
 	var err error
 	if guarded(ctx) {
-		err = do(ctx, func(ctx context.Context) error {
-			var e error
-			v, e = b.c.Get(ctx, b.prefix+key).Bytes()
-			return e
-		})
+		v, err = b.getGuarded(ctx, b.prefix+key)
 	} else {
 		v, err = b.c.Get(ctx, b.prefix+key).Bytes()
 	}
@@ -350,6 +346,18 @@ func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 	return v, nil
 }
 
+// getGuarded is Get's GET under do, apart so that the hit path's locals
+// stay on the stack.
+func (b *Backend) getGuarded(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := do(ctx, func(ctx context.Context) error {
+		var e error
+		v, e = b.c.Get(ctx, key).Bytes()
+		return e
+	})
+	return v, err
+}
+
 // ttl converts an expiry to a PX duration in whole milliseconds, rounded up
 // so that an entry never disappears before expiresAt (and outlives it by
 // less than a millisecond, plus the time the command takes to arrive). ok
@@ -359,12 +367,19 @@ func ttl(expiresAt time.Time) (d time.Duration, ok bool) {
 	if d <= 0 {
 		return 0, false
 	}
+	// time.Until saturates at about 292 years; keep the rounding from
+	// overflowing. An expiry 146 years away is far enough.
+	d = min(d, maxTTL)
 	return (d + time.Millisecond - 1).Truncate(time.Millisecond), true
 }
 
+// maxTTL is the longest TTL Set sends; later expiries are sent as this.
+const maxTTL = time.Duration(1 << 62)
+
 // Set stores value under key with one SET: with PX (in milliseconds,
-// rounded up) when expiresAt is set, without a TTL when it is the zero
-// time. An expiresAt in the past removes the key instead.
+// rounded up, at most about 146 years) when expiresAt is set, without a TTL
+// when it is the zero time. An expiresAt in the past removes the key
+// instead.
 func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt time.Time) error {
 	if err := b.ready(ctx, "set"); err != nil {
 		return err

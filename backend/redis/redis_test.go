@@ -110,6 +110,24 @@ func TestConformanceCluster(t *testing.T) {
 	})
 }
 
+// TestConformanceRing runs the suite on a go-redis Ring sharding keys over
+// two servers (the standalone Redis and the Valkey one).
+func TestConformanceRing(t *testing.T) {
+	addrs := map[string]string{}
+	for _, env := range []string{"RESTYCACHE_REDIS_URL", "RESTYCACHE_DRAGONFLY_URL"} {
+		o, err := goredis.ParseURL(serverEnv(t, env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[env] = o.Addr
+	}
+	c := goredis.NewRing(&goredis.RingOptions{Addrs: addrs, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = c.Close() })
+	conformance(t, func(p string) *rcredis.Backend {
+		return rcredis.NewFromClient(c, rcredis.Options{Prefix: p})
+	})
+}
+
 // TestConformanceSmallBatches crosses many SCAN, UNLINK and pipeline batch
 // boundaries on the cluster.
 func TestConformanceSmallBatches(t *testing.T) {
@@ -225,6 +243,14 @@ func TestNativeTTL(t *testing.T) {
 		if low := want - time.Since(start) - backendtest.ExpiryTolerance; d < low {
 			t.Errorf("PTTL for an expiry %v away = %v, less than %v", want, d, low)
 		}
+	}
+
+	// A far expiry is a long TTL, not none (nor an overflow).
+	if err := b.Set(ctx, "far", []byte("v"), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if d := pttl("far"); d < 100*365*24*time.Hour {
+		t.Errorf("PTTL for an expiry in the year 9999 = %v, want over 100 years", d)
 	}
 
 	// An overwrite without expiry drops the TTL; one with a past expiry

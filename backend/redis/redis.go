@@ -724,7 +724,7 @@ func (b *Backend) TryLock(ctx context.Context, key string, ttl time.Duration) (f
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails
 	token := hex.EncodeToString(raw[:])
 	k := b.lockPrefix + key
-	ttl = max(ttl, time.Millisecond).Round(time.Millisecond)
+	ttl = (max(ttl, time.Millisecond) + time.Millisecond - 1).Truncate(time.Millisecond)
 	var ok bool
 	err := do(ctx, func(ctx context.Context) error {
 		var e error

@@ -694,3 +694,42 @@ func BenchmarkRedis(b *testing.B) {
 		return s
 	})
 }
+
+// TestDefaults checks the documented defaults: the key layout under
+// DefaultPrefix and the options of the client New builds.
+func TestDefaults(t *testing.T) {
+	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	ctx := t.Context()
+	b := rcredis.New(url)
+	defer b.Close()
+	key := prefix(t, "default-prefix")
+	if err := b.Set(ctx, key, []byte("v"), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Delete(context.Background(), key)
+	raw := rawClient(t, url)
+	if v, err := raw.Get(ctx, rcredis.DefaultPrefix+rcredis.KeySeparator+key).Result(); err != nil || v != "v" {
+		t.Errorf("entry not at DefaultPrefix + KeySeparator + key: %q, %v", v, err)
+	}
+	unlock, ok, err := b.TryLock(ctx, key, time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	if n, err := raw.Exists(ctx, rcredis.DefaultPrefix+rcredis.LockSeparator+key).Result(); err != nil || n != 1 {
+		t.Errorf("lock not at DefaultPrefix + LockSeparator + key: %d, %v", n, err)
+	}
+	if err := unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	o := b.Client().(*goredis.Client).Options()
+	if !o.ContextTimeoutEnabled || o.MaxRetries != rcredis.DefaultMaxRetries || o.DialerRetries != rcredis.DefaultDialAttempts {
+		t.Errorf("client options: ContextTimeoutEnabled %v, MaxRetries %d, DialerRetries %d; want true, %d, %d",
+			o.ContextTimeoutEnabled, o.MaxRetries, o.DialerRetries, rcredis.DefaultMaxRetries, rcredis.DefaultDialAttempts)
+	}
+	withRetries := rcredis.New(url+"?max_retries=5", rcredis.Options{ClientOptions: func(o *goredis.Options) { o.PoolSize = 3 }})
+	defer withRetries.Close()
+	if o := withRetries.Client().(*goredis.Client).Options(); o.MaxRetries != 5 || o.PoolSize != 3 {
+		t.Errorf("max_retries=5 and ClientOptions PoolSize 3 gave MaxRetries %d, PoolSize %d", o.MaxRetries, o.PoolSize)
+	}
+}

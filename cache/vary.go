@@ -15,6 +15,13 @@ func (e *Entry) IsVariantIndex() bool {
 	return e.Alias == "" && e.StatusCode == 0 && len(e.Vary) > 0
 }
 
+// IsURLIndex reports whether e is a URL index: the record, stored under a
+// URLIndexKey, that lists in Aliases every key stored for one URL, so that
+// an unsafe request can invalidate them all.
+func (e *Entry) IsURLIndex() bool {
+	return e.Alias == "" && e.StatusCode == 0 && e.Flags.Has(FlagURLIndex)
+}
+
 // VariantKey returns the key of the variant of the response stored under
 // primary that a request with header h selects, given the header names the
 // response varies on (canonical, as ParseVary returns them). Values are

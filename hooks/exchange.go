@@ -206,16 +206,21 @@ func (t *Transport) storedKey(c *call, e *cache.Entry) cache.Key {
 // save stores e for c under key, as storedKey returned it: c.key, or, when
 // the response varies on request headers, its variant key, with a variant
 // index (and the redirect aliases) under c.key.
+//
+// Every key written is listed in the URL index of c's request, so that an
+// unsafe request to the URL invalidates them all.
 func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) {
+	until := t.keepUntil(e)
 	if len(e.Vary) == 0 {
-		t.saveAt(key, e)
-		return
+		t.saveUntil(key, e, until)
+	} else {
+		index := &cache.Entry{Vary: e.Vary, Aliases: e.Aliases}
+		variant := *e
+		variant.Aliases = nil
+		t.saveUntil(c.key, index, until)
+		t.saveUntil(key, &variant, until)
 	}
-	index := &cache.Entry{Vary: e.Vary, Aliases: e.Aliases}
-	variant := *e
-	variant.Aliases = nil
-	t.saveUntil(c.key, index, t.keepUntil(e))
-	t.saveAt(key, &variant)
+	_ = t.store.Index(c.req.Context(), t.keyer.URLIndexKey(c.req.URL, c.req.Host), until, c.key, key)
 }
 
 // saveAt stores e under key for as long as e needs.

@@ -243,7 +243,7 @@ func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool,
 			}
 		}
 		t.fly(f, &fc, entry, cancel)
-		if f.err != nil {
+		if f.err != nil && t.flights.base.Err() == nil { // not stopped by Close
 			t.log.Warn("restycache: shared or background fetch failed", "key", string(fc.key), "error", f.err)
 		}
 	})

@@ -76,7 +76,10 @@ func staleness(e *cache.Entry, now time.Time) time.Duration {
 
 // forwardUnsafe sends a request with an unsafe method upstream and, when it
 // succeeds, invalidates what is stored for its target URI and for
-// same-origin Location and Content-Location (RFC 9111 section 4.4).
+// same-origin Location and Content-Location (RFC 9111 section 4.4): every
+// response listed in each URL's index, whatever credentials, matched headers
+// or variant it was stored with, and the GET and HEAD keys the request
+// derives itself (which an index lost in a concurrent write may miss).
 func (t *Transport) forwardUnsafe(req *http.Request, st *State) (*http.Response, error) {
 	resp, err := t.forward(req, st)
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode >= 400 {
@@ -96,6 +99,7 @@ func (t *Transport) forwardUnsafe(req *http.Request, st *State) (*http.Response,
 		if i == 0 && req.Host != "" {
 			host = req.Host
 		}
+		_ = t.store.Invalidate(req.Context(), t.keyer.URLIndexKey(u, host))
 		for _, m := range [...]string{http.MethodGet, http.MethodHead} {
 			keys = append(keys, t.keyer.Key(&http.Request{Method: m, URL: u, Host: host, Header: req.Header}, nil))
 		}

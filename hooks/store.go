@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -160,10 +161,11 @@ func (s *Store) CountHit(hit bool) {
 }
 
 // call runs one backend operation safely. On a request's path (bounded) it
-// is skipped while the backend is left alone, and limited to the Store's
-// timeout. A panic becomes an error wrapping ErrBackendPanic. Failures are
-// counted and reported, except a miss and the end of a context the caller
-// ended itself.
+// is skipped while the backend is left alone, limited to the Store's
+// timeout, and its failures are reported through the logger (management
+// calls return theirs to the caller). A panic becomes an error wrapping
+// ErrBackendPanic. Failures are counted, except a miss and the end of a
+// context the caller ended itself.
 func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.Context) error) (err error) {
 	if bounded {
 		if !s.brk.allow() {
@@ -195,7 +197,9 @@ func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.C
 			// Cancelled by the caller: not the backend's failure.
 		default:
 			s.failed[op].Add(1)
-			s.rep.fail(op, err)
+			if bounded { // management calls return their errors instead
+				s.rep.fail(op, err)
+			}
 		}
 	}()
 	return fn(ctx)
@@ -325,6 +329,57 @@ func (s *Store) Delete(ctx context.Context, bounded bool, keys ...cache.Key) err
 	return s.deleteRaw(ctx, bounded, all...)
 }
 
+// maxIndexed bounds the keys a URL index lists; past it the oldest are
+// dropped (they are still found by the keys an invalidating request
+// derives itself, and they expire).
+const maxIndexed = 256
+
+// Index adds keys to the URL index stored under index, kept until until
+// (zero: forever; an index is kept as long as the longest-kept key it
+// lists). It writes only when a key is new to the index or until is later.
+// Two processes adding different keys to one index at the same moment may
+// lose one addition: the index is a read-modify-write.
+func (s *Store) Index(ctx context.Context, index cache.Key, until time.Time, keys ...cache.Key) error {
+	e, err := s.get(ctx, index)
+	if err != nil {
+		return err
+	}
+	var have []cache.Key
+	var kept time.Time // zero: forever
+	if e != nil && e.IsURLIndex() {
+		have, kept = e.Aliases, e.ExpiresAt
+	}
+	merged := slices.Clone(have)
+	for _, k := range keys {
+		if !slices.Contains(merged, k) {
+			merged = append(merged, k)
+		}
+	}
+	if !until.IsZero() && (e == nil || (!kept.IsZero() && until.After(kept))) {
+		kept = until
+	} else if until.IsZero() {
+		kept = time.Time{}
+	}
+	if e != nil && len(merged) == len(have) && kept.Equal(e.ExpiresAt) {
+		return nil
+	}
+	if len(merged) > maxIndexed {
+		merged = merged[len(merged)-maxIndexed:]
+	}
+	rec := &cache.Entry{Flags: cache.FlagURLIndex, Aliases: merged, ExpiresAt: kept}
+	return s.set(detached(ctx), index, cache.AppendEntry(nil, rec), kept)
+}
+
+// Invalidate deletes every key listed in the URL index stored under index,
+// with their aliases, and the index itself.
+func (s *Store) Invalidate(ctx context.Context, index cache.Key) error {
+	e, err := s.get(ctx, index)
+	if err != nil || e == nil || !e.IsURLIndex() {
+		return err
+	}
+	return s.Delete(ctx, true, append(slices.Clone(e.Aliases), index)...)
+}
+
 func (s *Store) deleteRaw(ctx context.Context, bounded bool, keys ...string) error {
 	err := s.call(ctx, OpDelete, bounded, func(ctx context.Context) error {
 		return s.storage.Delete(ctx, keys...)
@@ -336,14 +391,14 @@ func (s *Store) deleteRaw(ctx context.Context, bounded bool, keys ...string) err
 }
 
 // Entries calls fn for each stored response of the Store's namespace (alias
-// records and variant indexes are skipped), once per key, until fn returns
+// records, variant and URL indexes are skipped), once per key, until fn returns
 // false. It reads key, value and expiry in one pass when the backend is a
 // backend.Scanner, else one Get per key. Entries that vanish or fail to
 // decode during the walk are skipped; a failure to list keys is returned.
 func (s *Store) Entries(ctx context.Context, fn func(cache.Key, *cache.Entry) bool) error {
 	seen := make(map[string]struct{})
 	visit := func(full string, e *cache.Entry) bool {
-		if e == nil || e.Alias != "" || e.IsVariantIndex() {
+		if e == nil || e.Alias != "" || e.IsVariantIndex() || e.IsURLIndex() {
 			return true
 		}
 		if _, dup := seen[full]; dup {
@@ -413,10 +468,16 @@ func (s *Store) Clear(ctx context.Context) error {
 }
 
 // Len reports how many records the Store's namespace holds, redirect
-// aliases and variant indexes included.
+// aliases and variant indexes included, URL indexes (whose keys start with
+// cache.URLIndexPrefix) not.
 func (s *Store) Len(ctx context.Context) (n int, err error) {
-	err = s.call(ctx, OpLen, false, func(ctx context.Context) (err error) {
-		n, err = s.storage.Len(ctx, s.prefix)
+	err = s.call(ctx, OpLen, false, func(ctx context.Context) error {
+		all, err := s.storage.Len(ctx, s.prefix)
+		if err != nil {
+			return err
+		}
+		indexes, err := s.storage.Len(ctx, s.prefix+cache.URLIndexPrefix)
+		n = max(all-indexes, 0)
 		return err
 	})
 	if err != nil {

@@ -55,3 +55,29 @@ func ExampleOpen() {
 	// restycache/sqlite: invalid table name "bad-name"
 	// <nil>
 }
+
+func ExampleBackend_Scan() {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, sqlite.MemoryPath)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+	expiry := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	_ = store.Set(ctx, "users:1", []byte("ada"), expiry)
+	_ = store.Set(ctx, "users:2", []byte("grace"), time.Time{})
+	_ = store.Set(ctx, "posts:1", []byte("hello"), time.Time{})
+
+	// Keys, values and expiry in one pass, in key order.
+	for r, err := range store.Scan(ctx, "users:") {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(r.Key, string(r.Value), r.ExpiresAt.UTC().Year())
+	}
+	// Output:
+	// users:1 ada 2100
+	// users:2 grace 1
+}

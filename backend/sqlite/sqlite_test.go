@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -111,6 +113,10 @@ func TestBadPath(t *testing.T) {
 	}
 }
 
+// TestFailedOpenIsRetried checks the pause after a failed open: calls
+// inside it answer with the last error at once, without touching the file
+// system; the pause doubles from 100ms to at most 5s; and once the cause is
+// gone, the next attempt after the pause opens the database.
 func TestFailedOpenIsRetried(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -118,21 +124,129 @@ func TestFailedOpenIsRetried(t *testing.T) {
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	clk := &fakeClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	b := New(filepath.Join(blocker, "cache"))
+	b.wallNow = clk.Now
 	defer b.Close()
-	if err := b.Ping(ctx); err == nil {
-		t.Fatal("Ping with a file in the way = nil, want an error")
+	attempted := func(err error) bool {
+		t.Helper()
+		if err == nil {
+			t.Fatal("a call with a file in the way succeeded")
+		}
+		if !strings.HasPrefix(err.Error(), "restycache/sqlite: open ") {
+			t.Errorf("error %q lacks the package and open prefix", err)
+		}
+		return !strings.Contains(err.Error(), "next attempt in")
 	}
+	if err := b.Ping(ctx); !attempted(err) {
+		t.Fatalf("first Ping = %v, want a fresh attempt", err)
+	}
+	// The pause doubles after each failed attempt, up to 5s.
+	for _, pause := range []time.Duration{100, 200, 400, 800, 1600, 3200, 5000, 5000} {
+		pause *= time.Millisecond
+		clk.Advance(pause - time.Millisecond)
+		_, err := b.Get(ctx, "k")
+		if attempted(err) {
+			t.Fatalf("Get 1ms before a %v pause ended attempted an open: %v", pause, err)
+		}
+		if !strings.Contains(err.Error(), "next attempt in 1ms") {
+			t.Errorf("Get 1ms before a %v pause ended = %v, want it to say when", pause, err)
+		}
+		clk.Advance(time.Millisecond)
+		if err := b.Set(ctx, "k", nil, time.Time{}); !attempted(err) {
+			t.Fatalf("Set after a %v pause = %v, want a fresh attempt", pause, err)
+		}
+	}
+	// With the obstacle gone, calls inside the pause still fail at once:
+	// they do not try.
 	if err := os.Remove(blocker); err != nil {
 		t.Fatal(err)
 	}
+	if err := b.Set(ctx, "k", []byte("v"), time.Time{}); attempted(err) {
+		t.Fatalf("Set inside the pause = %v, want the last error", err)
+	}
+	if _, err := os.Stat(blocker); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a call inside the pause touched the file system: %v", err)
+	}
+	clk.Advance(5 * time.Second)
 	if err := b.Set(ctx, "k", []byte("v"), time.Time{}); err != nil {
-		t.Fatalf("Set after the obstacle was removed: %v", err)
+		t.Fatalf("Set after the obstacle was removed and the pause ended: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(blocker, "cache.sqlite")); err != nil {
 		t.Errorf("database file: %v", err)
 	}
+	if v, err := b.Get(ctx, "k"); err != nil || string(v) != "v" {
+		t.Errorf("Get after the open = %q, %v", v, err)
+	}
 }
+
+// TestCancelledOpenIsNotAFailure checks that an open cut short by its
+// caller's context does not make the next caller wait.
+func TestCancelledOpenIsNotAFailure(t *testing.T) {
+	b := New(filepath.Join(t.TempDir(), "c"))
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := b.Ping(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Ping with a cancelled context = %v", err)
+	}
+	if err := b.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping after a cancelled one: %v", err)
+	}
+}
+
+// TestDirectoryPath checks that a path naming a directory is an error,
+// ErrIsDirectory, from Open and every method, and creates nothing beside
+// it.
+func TestDirectoryPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"plain", "with.ext", "trailing/"} {
+		path := filepath.Join(dir, name)
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, "/") {
+			path += "/"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			if b, err := Open(ctx, path); !errors.Is(err, ErrIsDirectory) || b != nil {
+				t.Errorf("Open(%q) = %v, %v; want ErrIsDirectory", path, b, err)
+			}
+			b := New(path)
+			defer b.Close()
+			for op, err := range map[string]error{
+				"Ping":   b.Ping(ctx),
+				"Set":    b.Set(ctx, "k", []byte("v"), time.Time{}),
+				"Delete": b.Delete(ctx, "k", "l"),
+				"Clear":  b.Clear(ctx, ""),
+				"Get":    second(b.Get(ctx, "k")),
+				"Len":    second(b.Len(ctx, "")),
+				"Expire": second(b.DeleteExpired(ctx)),
+			} {
+				if !errors.Is(err, ErrIsDirectory) {
+					t.Errorf("%s = %v, want ErrIsDirectory", op, err)
+				}
+			}
+			var scanErr error
+			for _, err := range b.Scan(ctx, "") {
+				scanErr = err
+			}
+			if !errors.Is(scanErr, ErrIsDirectory) {
+				t.Errorf("Scan = %v, want ErrIsDirectory", scanErr)
+			}
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 {
+		t.Errorf("%d entries in the directory, want the 3 directories only: %v", len(entries), entries)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
 
 func TestTableName(t *testing.T) {
 	dir := t.TempDir()
@@ -373,4 +487,104 @@ func BenchmarkSQLiteFile(b *testing.B) {
 
 func BenchmarkSQLiteInMemory(b *testing.B) {
 	backendtest.Bench(b, func(b *testing.B) backend.Storage { return New(MemoryPath) })
+}
+
+// TestGetValuesAreTheCallers checks what Get's single copy relies on: every
+// Get returns a slice of its own, which later queries on the same
+// connection never touch.
+func TestGetValuesAreTheCallers(t *testing.T) {
+	for _, path := range []string{MemoryPath, filepath.Join(t.TempDir(), "own")} {
+		b := New(path)
+		defer b.Close()
+		ctx := t.Context()
+		want := map[string][]byte{"a": []byte("value of a"), "b": []byte("value of b"), "e": {}}
+		for k, v := range want {
+			if err := b.Set(ctx, k, v, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[string][]byte{}
+		for range 3 {
+			for k := range want {
+				v, err := b.Get(ctx, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v == nil {
+					t.Errorf("%s: Get(%q) = nil, want a non-nil slice", path, k)
+				}
+				if prev, ok := got[k]; ok && len(v) > 0 && &prev[0] == &v[0] {
+					t.Errorf("%s: two Gets of %q share memory", path, k)
+				}
+				got[k] = v
+			}
+		}
+		// Scribble over one result; later reads, of it and of others, are
+		// unaffected, and so are the results already handed out.
+		a := got["a"]
+		for i := range a {
+			a[i] = 'x'
+		}
+		if v, err := b.Get(ctx, "a"); err != nil || string(v) != "value of a" {
+			t.Errorf("%s: Get(a) after scribbling over a result = %q, %v", path, v, err)
+		}
+		if string(got["b"]) != "value of b" {
+			t.Errorf("%s: a result changed under its caller: %q", path, got["b"])
+		}
+	}
+}
+
+// TestScanPages checks Scan across pages ended by the row limit and by the
+// size of the values, with each entry's expiry.
+func TestScanPages(t *testing.T) {
+	ctx := t.Context()
+	b := New(filepath.Join(t.TempDir(), "scan"))
+	defer b.Close()
+	base := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	big := make([]byte, 1<<20)
+	want := map[string]time.Time{}
+	for i := range 2*keysPage + 10 {
+		k := fmt.Sprintf("k%04d", i)
+		v := []byte(k)
+		if i%50 == 7 {
+			v = append(bytes.Clone(big), k...) // a few large values: pages end by size
+		}
+		exp := time.Time{}
+		if i%2 == 0 {
+			exp = base.Add(time.Duration(i) * time.Second)
+		}
+		if err := b.Set(ctx, k, v, exp); err != nil {
+			t.Fatal(err)
+		}
+		want[k] = exp
+	}
+	for i := range 5 {
+		if err := b.Set(ctx, fmt.Sprint("big", i), big, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for r, err := range b.Scan(ctx, "k") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[r.Key] {
+			t.Errorf("Scan yielded %q twice", r.Key)
+		}
+		seen[r.Key] = true
+		exp, ok := want[r.Key]
+		if !ok {
+			t.Errorf("Scan(k) yielded %q", r.Key)
+			continue
+		}
+		if !r.ExpiresAt.Equal(exp) {
+			t.Errorf("%s expires at %v, want %v", r.Key, r.ExpiresAt, exp)
+		}
+		if !bytes.HasSuffix(r.Value, []byte(r.Key)) {
+			t.Errorf("%s has a value of %d bytes not ending in its key", r.Key, len(r.Value))
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("Scan(k) yielded %d entries, want %d", len(seen), len(want))
+	}
 }

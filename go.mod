@@ -1,10 +1,16 @@
 module github.com/restycache/restycache
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/redis/go-redis/v9 v9.23.0
 )
 
-require golang.org/x/net v0.43.0 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/net v0.43.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)

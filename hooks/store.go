@@ -112,7 +112,7 @@ type StoreOptions struct {
 type Store struct {
 	storage backend.Storage
 	prefix  string
-	timeout time.Duration
+	budget  budget
 	rep     *reporter
 	brk     breaker
 
@@ -122,12 +122,12 @@ type Store struct {
 
 // NewStore returns a Store over s.
 func NewStore(s backend.Storage, o StoreOptions) *Store {
-	st := &Store{storage: s, timeout: o.Timeout}
+	st := &Store{storage: s, budget: budget{timeout: o.Timeout}}
 	if o.Namespace != "" {
 		st.prefix = o.Namespace + NamespaceSeparator
 	}
-	if st.timeout <= 0 {
-		st.timeout = DefaultBackendTimeout
+	if st.budget.timeout <= 0 {
+		st.budget.timeout = DefaultBackendTimeout
 	}
 	st.rep = newReporter(o.Logger, o.ReportInterval)
 	return st
@@ -162,7 +162,8 @@ func (s *Store) CountHit(hit bool) {
 
 // call runs one backend operation safely. On a request's path (bounded) it
 // is skipped while the backend is left alone, limited to the Store's
-// timeout, and its failures are reported through the logger (management
+// timeout (see budget: the caller's cancellation does not reach it), and
+// its failures are reported through the logger (management
 // calls return theirs to the caller). A panic becomes an error wrapping
 // ErrBackendPanic. Failures are counted, except a miss and the end of a
 // context the caller ended itself.
@@ -172,16 +173,8 @@ func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.C
 			s.skipped.Add(1)
 			return fmt.Errorf("restycache: backend %s: %w", op, ErrBackendUnavailable)
 		}
-		var cancel context.CancelFunc
-		parent := ctx
-		ctx, cancel = context.WithTimeout(ctx, s.timeout)
-		defer cancel()
-		defer func() {
-			if err != nil && parent.Err() != nil {
-				return // the caller gave up: no verdict on the backend
-			}
-			s.brk.record(err == nil || errors.Is(err, backend.ErrNotFound))
-		}()
+		ctx = s.budget.bound(ctx)
+		defer func() { s.brk.record(err == nil || errors.Is(err, backend.ErrNotFound)) }()
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -208,7 +201,8 @@ func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.C
 // detached returns a context for a write or delete made on behalf of a
 // request: it keeps ctx's values but not its cancellation, so a response is
 // not lost because its caller went away. The Store's timeout still bounds
-// it.
+// it. (Bounded calls already drop the caller's cancellation; this is for
+// the reads that a write or delete makes first.)
 func detached(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 func (s *Store) full(key cache.Key) string { return s.prefix + string(key) }

@@ -391,6 +391,12 @@ func (t *Transport) crossProcess(ctx context.Context, c *call) (*cache.Entry, fu
 			return nil, func() {}
 		}
 		if ok {
+			// The holder before us may have stored its answer between
+			// our last look and our taking the lock.
+			if e := t.lookup(c); e != nil && t.usable(e, t.now(), &c.cc) {
+				_ = unlock(ctx)
+				return e, func() {}
+			}
 			return nil, func() { _ = unlock(ctx) }
 		}
 		wait := min(poll, time.Until(deadline))

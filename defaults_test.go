@@ -291,3 +291,40 @@ func TestREADMEListsEveryOption(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMENamesRealTests checks that every test the README's
+// "Reliability and security" table names exists, so the table cannot name a
+// guarantee that nothing checks.
+func TestREADMENamesRealTests(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "## Reliability and security")
+	end := strings.Index(readme[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal(`README: no "Reliability and security" section`)
+	}
+	names := regexp.MustCompile("`((?:Test|Fuzz)[A-Za-z0-9]+)`").FindAllStringSubmatch(readme[start:start+1+end], -1)
+	if len(names) < 10 {
+		t.Fatalf("README names %d tests in its reliability table, want its table", len(names))
+	}
+	var sources strings.Builder
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, "_test.go") {
+			b, err := os.ReadFile(path)
+			sources.Write(b)
+			return err
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range names {
+		if !strings.Contains(sources.String(), "func "+m[1]+"(") {
+			t.Errorf("README names %s, which no test file defines", m[1])
+		}
+	}
+}

@@ -364,7 +364,7 @@ func WithCrossProcessCoalescing(maxWait time.Duration) Option {
 // it ends. The default is slog.Default(); a logger with
 // slog.DiscardHandler silences them.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.store.Logger, c.transport.Logger = l, l }
+	return func(c *config) { c.store.Logger = l }
 }
 
 // WithClock sets the clock the cache reads; the default is time.Now. It is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -283,7 +284,7 @@ func (b *captureBody) Read(p []byte) (int, error) {
 		if int64(len(b.buf)+n) > b.t.cfg.MaxBodySize {
 			b.done = true
 			b.buf = nil
-			b.t.log.Info("restycache: response body too large to store", "key", string(b.c.key), "max", b.t.cfg.MaxBodySize)
+			b.t.store.rep.note(slog.LevelInfo, "restycache: response body too large to store; passed through", "key", string(b.c.key), "max", b.t.cfg.MaxBodySize)
 		} else {
 			b.buf = append(b.buf, p[:n]...)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -233,7 +234,7 @@ func (t *Transport) revalidateInBackground(c *call, entry *cache.Entry) {
 	select {
 	case t.workers <- struct{}{}:
 	default:
-		t.log.Debug("restycache: background revalidation skipped: all workers busy", "key", string(c.key))
+		t.store.rep.note(slog.LevelDebug, "restycache: background revalidation skipped: all workers busy", "key", string(c.key))
 		return
 	}
 	f, leader := t.flights.join(c.key)
@@ -258,7 +259,7 @@ func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool,
 			defer fn()
 		}
 		fc.req = detachedRequest(ctx, c.req, c.body)
-		if recheck {
+		if recheck && !c.readFailed {
 			if e := t.lookup(&fc); e != nil && t.usable(e, t.now(), &fc.cc) {
 				f.entry, f.status, f.stored = e, StatusHit, fc.entryKey
 				return
@@ -274,7 +275,7 @@ func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool,
 		}
 		t.fly(f, &fc, entry, cancel)
 		if f.err != nil && t.flights.base.Err() == nil { // not stopped by Close
-			t.log.Warn("restycache: shared or background fetch failed", "key", string(fc.key), "error", f.err)
+			t.store.rep.note(slog.LevelWarn, "restycache: shared or background fetch failed", "key", string(fc.key), "error", f.err)
 		}
 	})
 }
@@ -325,7 +326,7 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 		// Too large to share or store: the leader gets it as it streams,
 		// the others fetch alone. The fetch's context lives until the
 		// body is closed.
-		t.log.Info("restycache: response body too large to store", "key", string(c.key), "max", limit)
+		t.store.rep.note(slog.LevelInfo, "restycache: response body too large to store; passed through", "key", string(c.key), "max", limit)
 		f.fallback, f.streaming = true, true
 		rest := resp.Body
 		resp.Body = &streamBody{Reader: io.MultiReader(bytes.NewReader(body), rest), rest: rest, cancel: cancel}

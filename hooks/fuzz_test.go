@@ -63,7 +63,6 @@ func FuzzTransport(f *testing.F) {
 			Keyer:    cache.NewKeyer(cache.KeyOptions{}),
 			Policy:   &cache.Policy{CacheControl: true, AllowedCodes: []int{200, 203, 300, 301, 404, 410, 500, 503}},
 			Upstream: up,
-			Logger:   slog.New(slog.DiscardHandler),
 			Clock:    clock,
 		})
 		defer tr.Close()

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -19,6 +20,7 @@ type reporter struct {
 	failing [numOps]atomic.Bool
 	mu      sync.Mutex
 	conds   [numOps]condition
+	events  map[string]*condition // note's, by message
 }
 
 // condition is one kind of operation's current run of failures.
@@ -65,6 +67,33 @@ func (r *reporter) fail(op Op, err error) {
 	}
 	r.log.Warn(fmt.Sprintf("restycache: backend %s still failing", op),
 		"op", op.String(), "error", err, "suppressed", suppressed, "failing_for", now.Sub(since).Round(time.Millisecond))
+}
+
+// note reports an event that does not fail a request (a response too
+// large to store, a shared fetch that failed), at most once per interval
+// for each message, with the number of its reports suppressed meanwhile.
+func (r *reporter) note(level slog.Level, msg string, attrs ...any) {
+	now := time.Now()
+	r.mu.Lock()
+	if r.events == nil {
+		r.events = make(map[string]*condition)
+	}
+	c := r.events[msg]
+	if c == nil {
+		c = &condition{}
+		r.events[msg] = c
+	} else if now.Sub(c.reported) < r.interval {
+		c.suppressed++
+		r.mu.Unlock()
+		return
+	}
+	suppressed := c.suppressed
+	c.reported, c.suppressed = now, 0
+	r.mu.Unlock()
+	if suppressed > 0 {
+		attrs = append(attrs, "suppressed", suppressed)
+	}
+	r.log.Log(context.Background(), level, msg, attrs...)
 }
 
 // ok records a success of op, reporting the end of a run of failures.

@@ -59,6 +59,16 @@ const (
 
 var opNames = [numOps]string{"get", "set", "delete", "keys", "len", "clear", "delete-expired", "ping", "lock", "close", "decode"}
 
+// class is the breaker an operation goes through: 0 for reads, 1 for
+// writes.
+func (o Op) class() int {
+	switch o {
+	case OpSet, OpDelete, OpClear, OpLock:
+		return 1
+	}
+	return 0
+}
+
 // String returns the operation's lower-case name, such as "get".
 func (o Op) String() string {
 	if o < numOps {
@@ -92,7 +102,9 @@ type StoreOptions struct {
 	// Timeout bounds each backend operation on a request's path; zero
 	// means DefaultBackendTimeout.
 	Timeout time.Duration
-	// Logger receives reports of backend failures; nil means
+	// Logger receives reports of trouble that does not fail a request:
+	// backend failures, corrupt entries, and the Transport's notes (a
+	// response too large to store, a shared fetch that failed); nil means
 	// slog.Default(). Reports are rate-limited: once when a failure
 	// starts, then at most once per ReportInterval with a count of what
 	// was suppressed, and once when it ends.
@@ -114,7 +126,7 @@ type Store struct {
 	prefix  string
 	budget  budget
 	rep     *reporter
-	brk     breaker
+	brk     [2]breaker // for reads and for writes: a store may fail one and not the other
 
 	hits, misses, writes, skipped atomic.Uint64
 	failed                        [numOps]atomic.Uint64
@@ -169,12 +181,13 @@ func (s *Store) CountHit(hit bool) {
 // context the caller ended itself.
 func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.Context) error) (err error) {
 	if bounded {
-		if !s.brk.allow() {
+		brk := &s.brk[op.class()]
+		if !brk.allow() {
 			s.skipped.Add(1)
 			return fmt.Errorf("restycache: backend %s: %w", op, ErrBackendUnavailable)
 		}
 		ctx = s.budget.bound(ctx)
-		defer func() { s.brk.record(err == nil || errors.Is(err, backend.ErrNotFound)) }()
+		defer func() { brk.record(err == nil || errors.Is(err, backend.ErrNotFound)) }()
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,10 +52,6 @@ type Config struct {
 	// Upstream sends requests the cache cannot answer; nil means
 	// http.DefaultTransport.
 	Upstream http.RoundTripper
-	// Logger receives reports of trouble that does not fail a request
-	// (a shared fetch that failed, a response too large to store); nil
-	// means slog.Default(). Backend failures are the Store's to report.
-	Logger *slog.Logger
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 	// MaxBodySize is the largest response body stored, and the largest
@@ -101,9 +96,6 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Policy == nil {
 		cfg.Policy = &cache.Policy{}
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -131,7 +123,6 @@ type Transport struct {
 	store    *Store
 	keyer    *cache.Keyer
 	policy   *cache.Policy
-	log      *slog.Logger
 	now      func() time.Time
 	upstream atomic.Pointer[upstream]
 	flights  group
@@ -149,7 +140,6 @@ func NewTransport(cfg Config) *Transport {
 		store:   cfg.Store,
 		keyer:   cfg.Keyer,
 		policy:  cfg.Policy,
-		log:     cfg.Logger,
 		now:     cfg.Clock,
 		workers: make(chan struct{}, cfg.BackgroundWorkers),
 	}
@@ -207,6 +197,7 @@ type call struct {
 	skipRead     bool             // a retry: do not serve or revalidate what is stored
 	mustAsk      bool             // refresh or no-cache: contact the origin
 	onlyIfCached bool
+	readFailed   bool // the store failed to answer: do not ask it again for this request
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -304,13 +295,12 @@ func (t *Transport) lookup(c *call) *cache.Entry {
 	ctx := c.req.Context()
 	// A failed read is a miss; the Store counts and reports it.
 	e, key, err := t.store.Lookup(ctx, c.key)
-	if err != nil {
-		return nil
+	if err == nil && e != nil && e.IsVariantIndex() {
+		e, key, err = t.store.Lookup(ctx, cache.VariantKey(key, e.Vary, c.req.Header))
 	}
-	if e != nil && e.IsVariantIndex() {
-		if e, key, err = t.store.Lookup(ctx, cache.VariantKey(key, e.Vary, c.req.Header)); err != nil {
-			return nil
-		}
+	if err != nil {
+		c.readFailed = true
+		return nil
 	}
 	if e == nil {
 		return nil

@@ -11,9 +11,9 @@
 // Reads filter on expiresAt, so a document past it is a miss whether or not
 // the server has removed it yet. A TTL index on expiresAt lets the server
 // remove expired documents by itself (MongoDB's TTL monitor runs about once
-// a minute); it is created best effort on first use, and a server that
-// refuses it (FerretDB answers NotImplemented) is no error: see
-// Backend.TTLIndex.
+// a minute); it is created best effort on first use (the first successful
+// Set, Ping or Open), and a server that refuses it (FerretDB answers
+// NotImplemented) is no error: see Backend.TTLIndex.
 //
 // Keys, Len, Clear and Scan select keys with an _id range query
 // [prefix, end), which uses the _id index, and touch no document outside it:
@@ -76,6 +76,10 @@ const (
 	fieldExpires = "expiresAt"
 	fieldToken   = "token"
 )
+
+// upsertRetries bounds the retries of an upsert that lost a race to
+// insert a new key.
+const upsertRetries = 3
 
 // deleteChunk is the most keys one delete command names.
 const deleteChunk = 1000
@@ -185,27 +189,28 @@ var (
 	_ backend.Pinger  = (*Backend)(nil)
 )
 
-// conn returns the collections, making the client if needed, and tries
-// the TTL indexes once the server can answer.
+// conn returns the collections, making the client if needed.
 func (b *Backend) conn(ctx context.Context) (*state, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("restycache/mongodb: %w", err)
 	}
-	st := b.st.Load()
-	if st == nil {
-		var err error
-		if st, err = b.connect(); err != nil {
-			return nil, err
-		}
+	if st := b.st.Load(); st != nil {
+		return st, nil
 	}
+	return b.connect()
+}
+
+// tryIndexes creates the TTL indexes if the server has not answered that
+// yet. It is called after a successful write or ping, when the server is
+// known to be there, so that an unreachable server does not cost every
+// call twice.
+func (b *Backend) tryIndexes(ctx context.Context, st *state) {
 	b.mu.Lock()
 	done := b.ttlDone
 	b.mu.Unlock()
 	if !done {
-		// Best effort here; TTLIndex reports why it failed.
-		_ = b.ensureIndexes(ctx, st)
+		_ = b.ensureIndexes(ctx, st) // TTLIndex reports why it failed
 	}
-	return st, nil
 }
 
 func (b *Backend) connect() (*state, error) {
@@ -441,13 +446,23 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt t
 	if !expiresAt.IsZero() {
 		doc = append(doc, bson.E{Key: fieldExpires, Value: bson.NewDateTimeFromTime(expiresAt)})
 	}
-	_, err = st.coll.ReplaceOne(ctx, byID, doc, options.Replace().SetUpsert(true))
+	// Two upserts of one new key can race to insert it, and the loser
+	// fails with a duplicate key error (FerretDB, and MongoDB before 4.2,
+	// do not retry that themselves): the document now exists, so a retry
+	// replaces it.
+	for try := 0; ; try++ {
+		_, err = st.coll.ReplaceOne(ctx, byID, doc, options.Replace().SetUpsert(true))
+		if err == nil || try == upsertRetries || !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+	}
 	if tooLarge(err) {
 		return b.refuse(ctx, st, key, "document")
 	}
 	if err != nil {
 		return b.fail("set", err)
 	}
+	b.tryIndexes(ctx, st)
 	return nil
 }
 
@@ -658,6 +673,7 @@ func (b *Backend) TryLock(ctx context.Context, key string, ttl time.Duration) (f
 
 // Ping connects if needed and checks that the primary answers; it returns
 // the reason when it does not (a bad URI, no server within the deadline).
+// Like the first successful Set, it then tries to create the TTL index.
 func (b *Backend) Ping(ctx context.Context) error {
 	if _, err := b.conn(ctx); err != nil {
 		return err
@@ -670,6 +686,9 @@ func (b *Backend) Ping(ctx context.Context) error {
 	}
 	if err := c.Ping(ctx, readpref.Primary()); err != nil {
 		return b.fail("ping", err)
+	}
+	if st := b.st.Load(); st != nil {
+		b.tryIndexes(ctx, st)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/backend/memory"
 	"github.com/restycache/restycache/cache"
 	"github.com/restycache/restycache/hooks"
@@ -51,39 +52,30 @@ func Wrap(rc *resty.Client, opts ...Option) *Client {
 			o(&cfg)
 		}
 	}
-	log := cfg.logger
 	storage := cfg.storage
-	if storage == nil {
+	if storage == nil && cfg.err() == nil {
 		storage = memory.New()
 	}
 	policy := cfg.policy
 	for _, p := range cfg.patterns {
 		pat, err := cache.CompileURLPattern(p.pattern)
 		if err != nil {
-			if log != nil {
-				log.Warn("restycache: ignoring URL pattern", "pattern", p.pattern, "error", err)
-			}
+			cfg.invalid("WithURLExpireAfter", "%v", err)
 			continue
 		}
 		policy.URLs = append(policy.URLs, cache.URLRule{Pattern: pat, Lifetime: p.lifetime})
 	}
-	store := hooks.NewStore(storage, hooks.StoreOptions{Namespace: cfg.namespace, Logger: log})
+	if _, ok := storage.(backend.Locker); cfg.transport.CrossProcessWait > 0 && !ok {
+		cfg.invalid("WithCrossProcessCoalescing", "the backend (%T) is no backend.Locker", storage)
+	}
+	if err := cfg.err(); err != nil {
+		panic(err)
+	}
+	store := hooks.NewStore(storage, cfg.store)
 	keyer := cache.NewKeyer(cfg.keys)
-	t := hooks.NewTransport(hooks.Config{
-		Store:                store,
-		Keyer:                keyer,
-		Policy:               &policy,
-		Upstream:             rc.GetClient().Transport,
-		Logger:               log,
-		Clock:                cfg.clock,
-		MaxBodySize:          cfg.maxBodySize,
-		StripSetCookie:       cfg.stripSetCookie,
-		StaleRetention:       cfg.staleRetention,
-		StaleWhileRevalidate: cfg.swr,
-		StaleIfError:         cfg.sie,
-		DisableCoalescing:    cfg.noCoalescing,
-		BackgroundTimeout:    cfg.bgTimeout,
-	})
+	tc := cfg.transport
+	tc.Store, tc.Keyer, tc.Policy, tc.Upstream = store, keyer, &policy, rc.GetClient().Transport
+	t := hooks.NewTransport(tc)
 	rc.GetClient().Transport = t
 	rc.OnBeforeRequest(recordAttempt)
 	return &Client{

@@ -139,6 +139,7 @@ func TestDocumentedDefaultsMatchConstants(t *testing.T) {
 		{"DefaultMaxBodySize", "32 MiB", restycache.DefaultMaxBodySize == 32<<20},
 		{"DefaultStaleRetention", "24h", restycache.DefaultStaleRetention == 24*time.Hour},
 		{"DefaultBackgroundTimeout", "30s", restycache.DefaultBackgroundTimeout == 30*time.Second},
+		{"DefaultBackendTimeout", "500ms", restycache.DefaultBackendTimeout == 500*time.Millisecond},
 	}
 	var declared []string
 	for name := range docs {
@@ -192,6 +193,8 @@ func TestDocumentedDefaultsMatchConstants(t *testing.T) {
 		{"WithStripSetCookie", "off"},
 		{"WithBackend", "`memory.New()`"},
 		{"WithClock", "`time.Now`"},
+		{"WithLogger", "`slog.Default()`"},
+		{"WithCrossProcessCoalescing", "off"},
 	} {
 		got, ok := table[tc.option]
 		if !ok {
@@ -224,6 +227,8 @@ func TestDocumentedDefaultsMatchConstants(t *testing.T) {
 	}{
 		{"DefaultMaxBodySize", "(32 MiB)"},
 		{"DefaultBackgroundTimeout", "(30s)"},
+		{"DefaultBackendTimeout", "(500ms)"},
+		{"WithLogger", "The default is slog.Default()"},
 		{"WithExpireAfter", "The default is NeverExpire"},
 		{"NeverExpire", "It is the client default"},
 		{"WithAllowedCodes", "The default is " + strings.Join(codes, ", ") + " only"},

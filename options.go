@@ -1,6 +1,8 @@
 package restycache
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -23,6 +25,9 @@ const (
 	// DefaultBackgroundTimeout bounds shared and background origin
 	// fetches (30s). See WithBackgroundTimeout.
 	DefaultBackgroundTimeout = hooks.DefaultBackgroundTimeout
+	// DefaultBackendTimeout bounds each backend operation on a request's
+	// path (500ms). See WithBackendTimeout.
+	DefaultBackendTimeout = hooks.DefaultBackendTimeout
 )
 
 // Expiration is a special lifetime for cached responses. Use one wherever a
@@ -91,21 +96,26 @@ func (e Expiration) lifetime() cache.Lifetime {
 // Option configures a Client made by New or Wrap.
 type Option func(*config)
 
+// config is what the options set. Each setting lives in one place: the
+// Store's and the Transport's own configuration, or here when Wrap
+// derives those from it.
 type config struct {
-	storage        backend.Storage
-	namespace      string
-	policy         cache.Policy
-	patterns       []patternLifetime
-	keys           cache.KeyOptions
-	logger         *slog.Logger
-	clock          func() time.Time
-	maxBodySize    int64
-	stripSetCookie bool
-	staleRetention time.Duration
-	swr, sie       time.Duration
-	noCoalescing   bool
-	bgTimeout      time.Duration
+	storage   backend.Storage
+	store     hooks.StoreOptions
+	transport hooks.Config
+	policy    cache.Policy
+	patterns  []patternLifetime
+	keys      cache.KeyOptions
+	errs      []error // misconfiguration, reported by Wrap
 }
+
+// invalid records a misconfigured option; Wrap panics with every one.
+func (c *config) invalid(option, format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("restycache: %s: %s", option, fmt.Sprintf(format, args...)))
+}
+
+// err returns the misconfiguration found, as one error, or nil.
+func (c *config) err() error { return errors.Join(c.errs...) }
 
 type patternLifetime struct {
 	pattern  string
@@ -115,12 +125,21 @@ type patternLifetime struct {
 // WithBackend sets where responses are stored. The default is an unbounded
 // in-memory backend (backend/memory). The Client owns the backend: its Close
 // closes the backend.
-func WithBackend(s backend.Storage) Option { return func(c *config) { c.storage = s } }
+//
+// A nil backend is a misconfiguration: New panics.
+func WithBackend(s backend.Storage) Option {
+	return func(c *config) {
+		if s == nil {
+			c.invalid("WithBackend", "nil backend")
+		}
+		c.storage = s
+	}
+}
 
 // WithNamespace keeps this client's entries apart from other clients' in a
 // shared backend: keys are prefixed with name, and Clear, Len and Keys see
 // only this namespace. The default is no namespace.
-func WithNamespace(name string) Option { return func(c *config) { c.namespace = name } }
+func WithNamespace(name string) Option { return func(c *config) { c.store.Namespace = name } }
 
 // WithExpireAfter sets the default lifetime of stored responses: a
 // time.Duration, a time.Time or an Expiration constant. The default is
@@ -142,8 +161,8 @@ func WithExpireAfter[L Lifetime](l L) Option {
 //
 // The first matching pattern, in the order the options were given, applies.
 // A pattern overrides the response's headers and the default;
-// Request.SetCacheTTL overrides it. An empty pattern matches nothing and is
-// reported through the logger.
+// Request.SetCacheTTL overrides it. A pattern that does not compile (an
+// empty one, for instance) is a misconfiguration: New panics, naming it.
 func WithURLExpireAfter[L Lifetime](pattern string, l L) Option {
 	return func(c *config) {
 		c.patterns = append(c.patterns, patternLifetime{pattern: pattern, lifetime: lifetimeOf(l)})
@@ -158,17 +177,36 @@ func WithURLExpireAfter[L Lifetime](pattern string, l L) Option {
 func WithCacheControl(on bool) Option { return func(c *config) { c.policy.CacheControl = on } }
 
 // WithAllowedCodes sets the status codes that are stored. The default is 200
-// only.
+// only. Codes must be HTTP status codes (100 to 599) and at least one must
+// be given; anything else is a misconfiguration: New panics.
 func WithAllowedCodes(codes ...int) Option {
-	return func(c *config) { c.policy.AllowedCodes = append([]int(nil), codes...) }
+	return func(c *config) {
+		if len(codes) == 0 {
+			c.invalid("WithAllowedCodes", "no status code given")
+		}
+		for _, code := range codes {
+			if code < 100 || code > 599 {
+				c.invalid("WithAllowedCodes", "%d is not an HTTP status code (100 to 599)", code)
+			}
+		}
+		c.policy.AllowedCodes = append([]int(nil), codes...)
+	}
 }
 
 // WithAllowedMethods sets the request methods whose responses are cached.
-// The default is GET and HEAD.
+// The default is GET and HEAD. Methods are HTTP tokens, compared
+// upper-cased, and at least one must be given; anything else is a
+// misconfiguration: New panics.
 func WithAllowedMethods(methods ...string) Option {
 	return func(c *config) {
+		if len(methods) == 0 {
+			c.invalid("WithAllowedMethods", "no method given (it would cache nothing)")
+		}
 		c.policy.AllowedMethods = make([]string, len(methods))
 		for i, m := range methods {
+			if !isToken(m) {
+				c.invalid("WithAllowedMethods", "%q is not an HTTP method", m)
+			}
 			c.policy.AllowedMethods[i] = strings.ToUpper(m)
 		}
 	}
@@ -201,8 +239,8 @@ func WithIgnoredParams(names ...string) Option {
 // WithSensitiveNames adds header and parameter names whose values never
 // reach storage (they are stored as "REDACTED") but still separate entries,
 // through a hash in the key. The defaults are Authorization,
-// Proxy-Authorization, Cookie, X-API-Key, X-Auth-Token, api_key, apikey and
-// access_token.
+// Proxy-Authorization, Cookie, X-API-Key, X-Auth-Token, Private-Token,
+// Api-Key, X-API-Token, X-Access-Token, api_key, apikey and access_token.
 func WithSensitiveNames(names ...string) Option {
 	return func(c *config) { c.keys.SensitiveNames = append(c.keys.SensitiveNames, names...) }
 }
@@ -211,16 +249,48 @@ func WithSensitiveNames(names ...string) Option {
 // they are stored, and a hit replays them into the client's cookie jar, as
 // the origin's answer would. A stored Set-Cookie is a credential at rest:
 // strip it for shared or persistent backends unless the replay is needed.
-func WithStripSetCookie() Option { return func(c *config) { c.stripSetCookie = true } }
+func WithStripSetCookie() Option { return func(c *config) { c.transport.StripSetCookie = true } }
 
-// WithMaxBodySize sets the largest response body that is stored. The default
-// is DefaultMaxBodySize; larger responses pass through unstored.
-func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBodySize = n } }
+// WithMaxBodySize sets the largest response body that is stored; larger
+// responses pass through unstored. It also bounds the request body read to
+// derive a cache key: a request with a larger body is not cached. The
+// default is DefaultMaxBodySize. n must be positive.
+func WithMaxBodySize(n int64) Option {
+	return func(c *config) {
+		positive(c, "WithMaxBodySize", n)
+		c.transport.MaxBodySize = n
+	}
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 section 5.6.2), as
+// a method is.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// positive records a misconfiguration when v is not positive.
+func positive[T int64 | time.Duration](c *config, option string, v T) {
+	if v <= 0 {
+		c.invalid(option, "%v is not positive", v)
+	}
+}
 
 // WithStaleRetention sets how long an expired entry that can be revalidated
 // (it has an ETag or Last-Modified) is kept in storage. The default is
 // DefaultStaleRetention.
-func WithStaleRetention(d time.Duration) Option { return func(c *config) { c.staleRetention = d } }
+// d must be positive.
+func WithStaleRetention(d time.Duration) Option {
+	return func(c *config) {
+		positive(c, "WithStaleRetention", d)
+		c.transport.StaleRetention = d
+	}
+}
 
 // WithStaleWhileRevalidate lets a response that expired less than d ago be
 // served at once while one background request per key revalidates it
@@ -228,29 +298,75 @@ func WithStaleRetention(d time.Duration) Option { return func(c *config) { c.sta
 // response's own stale-while-revalidate directive (with WithCacheControl)
 // takes precedence. The default is 0: stale responses are revalidated
 // before use.
-func WithStaleWhileRevalidate(d time.Duration) Option { return func(c *config) { c.swr = d } }
+func WithStaleWhileRevalidate(d time.Duration) Option {
+	return func(c *config) { c.transport.StaleWhileRevalidate = d }
+}
 
 // WithStaleIfError lets a response that expired less than d ago be served,
 // marked stale, when the origin fails (a network error or a 5xx status)
 // (RFC 5861). A stale-if-error directive of the request, else of the
 // response (with WithCacheControl), takes precedence. The default is 0.
-func WithStaleIfError(d time.Duration) Option { return func(c *config) { c.sie = d } }
+func WithStaleIfError(d time.Duration) Option {
+	return func(c *config) { c.transport.StaleIfError = d }
+}
 
 // WithCoalescing turns request coalescing on or off. When on (the
 // default), concurrent requests with the same cache key share one origin
 // request: each gets its own copy of the answer. Requests that bypass the
 // cache are never coalesced.
-func WithCoalescing(on bool) Option { return func(c *config) { c.noCoalescing = !on } }
+func WithCoalescing(on bool) Option { return func(c *config) { c.transport.DisableCoalescing = !on } }
 
 // WithBackgroundTimeout bounds each shared (coalesced) and background
 // (stale-while-revalidate) origin fetch, which run detached from any one
-// caller's context. The default is DefaultBackgroundTimeout.
-func WithBackgroundTimeout(d time.Duration) Option { return func(c *config) { c.bgTimeout = d } }
+// caller's context. The default is DefaultBackgroundTimeout. d must be
+// positive.
+func WithBackgroundTimeout(d time.Duration) Option {
+	return func(c *config) {
+		positive(c, "WithBackgroundTimeout", d)
+		c.transport.BackgroundTimeout = d
+	}
+}
 
-// WithLogger sets where cache failures that do not fail a request (a broken
-// backend, a corrupt entry) are reported. The default discards them.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+// WithBackendTimeout bounds each backend operation on a request's path (a
+// read, a write, a delete): past it the operation is abandoned and the
+// request answered from the origin, so a slow or hung backend never holds a
+// request longer than d. A response's write holds its caller at most d
+// too. The default is DefaultBackendTimeout. d must be positive.
+func WithBackendTimeout(d time.Duration) Option {
+	return func(c *config) {
+		positive(c, "WithBackendTimeout", d)
+		c.store.Timeout = d
+	}
+}
+
+// WithCrossProcessCoalescing makes identical requests that miss at once in
+// several processes (or several clients) sharing one backend make one
+// origin request between them: one takes a short lock in the backend and
+// fetches, the others wait up to maxWait for its entry to land in the store
+// and answer from it; past maxWait, or when the one fetching fails, each
+// fetches itself. The lock's key is the entry's, so requests that would not
+// share an entry (other credentials, say) never wait for each other.
+// In-process coalescing (WithCoalescing) still comes first, so a process
+// takes at most one lock per key at a time. The default is off. The backend
+// must be a backend.Locker (Redis, Dragonfly, MongoDB, DynamoDB, memory),
+// and maxWait positive: otherwise New panics.
+func WithCrossProcessCoalescing(maxWait time.Duration) Option {
+	return func(c *config) {
+		positive(c, "WithCrossProcessCoalescing", maxWait)
+		c.transport.CrossProcessWait = maxWait
+	}
+}
+
+// WithLogger sets where trouble that does not fail a request (a broken or
+// slow backend, a corrupt entry, a response too large to store) is
+// reported. Reports are rate-limited: once when a failure starts, then at
+// most once per interval with a count of what was suppressed, and once when
+// it ends. The default is slog.Default(); a logger with
+// slog.DiscardHandler silences them.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.store.Logger, c.transport.Logger = l, l }
+}
 
 // WithClock sets the clock the cache reads; the default is time.Now. It is
 // meant for tests that move time instead of waiting for it.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+func WithClock(now func() time.Time) Option { return func(c *config) { c.transport.Clock = now } }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"net/http"
 	"slices"
@@ -11,9 +12,10 @@ import (
 )
 
 // ErrCorrupt is wrapped by every DecodeEntry error about bytes that are not a
-// well-formed entry: a wrong magic, truncated input, a length or count larger
-// than the bytes left, an out-of-range number, unsorted or duplicated header
-// names, or bytes left over after the last field. Test with errors.Is.
+// well-formed entry: a wrong magic, truncated input, a checksum mismatch, a
+// length or count larger than the bytes left, unsorted or duplicated header
+// names, bytes left over after the last field, or a field holding a value no
+// response can have (see DecodeEntry). Test with errors.Is.
 var ErrCorrupt = errors.New("restycache/cache: corrupt entry")
 
 // ErrUnknownVersion is wrapped by the DecodeEntry error for bytes that carry
@@ -23,11 +25,12 @@ var ErrCorrupt = errors.New("restycache/cache: corrupt entry")
 var ErrUnknownVersion = errors.New("restycache/cache: unknown entry format version")
 
 // EntryFormatVersion is the version byte AppendEntry writes; DecodeEntry
-// accepts only this version.
-const EntryFormatVersion = 1
+// accepts only this version. Version 1 (without a checksum) is no longer
+// read: its bytes decode to an error wrapping ErrUnknownVersion.
+const EntryFormatVersion = 2
 
 // The encoding starts with codecMagic0, codecMagic1, the version byte and a
-// kind byte.
+// kind byte, and ends with a codecSumLen-byte checksum.
 const (
 	codecMagic0 = 'r'
 	codecMagic1 = 'c'
@@ -36,7 +39,16 @@ const (
 	codecKindAlias = 1
 
 	codecPrefixLen = 4
+	codecSumLen    = 4
 )
+
+// codecChecksum returns the CRC-32C (Castagnoli) of b. crc32.MakeTable
+// returns the package's shared Castagnoli table for this polynomial (built
+// once, never modified, no allocation), which crc32 computes with the CPU's
+// CRC instructions where there are any.
+func codecChecksum(b []byte) uint32 {
+	return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))
+}
 
 // Bits of the time mask: which of the entry's times are non-zero and follow.
 const (
@@ -51,17 +63,18 @@ const (
 // extended slice. The encoding is deterministic: equal entries give equal
 // bytes (header names are written in sorted order).
 //
-// Layout (version 1), with uvarint lengths and counts and varint numbers:
+// Layout (version 2), with uvarint lengths and counts and varint numbers:
 //
-//	'r' 'c' version kind
-//	kind 1 (alias): len Alias
-//	kind 0 (full):  StatusCode Flags timeMask [RequestTime] [StoredAt] [ExpiresAt]
+//	'r' 'c' version kind record crc
+//	kind 1 (alias): record = len Alias
+//	kind 0 (full):  record = StatusCode Flags timeMask [RequestTime] [StoredAt] [ExpiresAt]
 //	                InitialAge StaleWhileRevalidate StaleIfError
 //	                nStrings textLen text bodyLen Body
 //	text:           Status Proto Method URL ETag LastModified
 //	                nVary Vary... nAliases Aliases...
 //	                Header RequestHeader
 //	header:         nNames (name nValues values...)...
+//	crc:            CRC-32C (Castagnoli) of every byte before it, 4 bytes big-endian
 //
 // Times are unix nanoseconds and only present when their bit is set in
 // timeMask, so the zero time (and only it) decodes as the zero time; times
@@ -71,15 +84,19 @@ const (
 //
 // An alias record (e.Alias != "") encodes only its Alias; its other fields
 // are dropped. Header names without values are dropped. A nil e encodes as
-// the empty Entry.
+// the empty Entry. AppendEntry does not check e: an entry DecodeEntry would
+// reject (a status code of 0 outside a variant index, say) is encoded as it
+// is and fails to decode.
 func AppendEntry(dst []byte, e *Entry) []byte {
 	if e == nil {
 		e = &Entry{}
 	}
+	start := len(dst)
 	dst = append(dst, codecMagic0, codecMagic1, EntryFormatVersion)
 	if e.Alias != "" {
 		dst = append(dst, codecKindAlias)
-		return codecAppendString(dst, string(e.Alias))
+		dst = codecAppendString(dst, string(e.Alias))
+		return binary.BigEndian.AppendUint32(dst, codecChecksum(dst[start:]))
 	}
 	dst = append(dst, codecKindFull)
 	dst = binary.AppendVarint(dst, int64(e.StatusCode))
@@ -122,7 +139,7 @@ func AppendEntry(dst []byte, e *Entry) []byte {
 
 	dst = binary.AppendUvarint(dst, uint64(nStrings))
 	dst = binary.AppendUvarint(dst, uint64(textLen))
-	dst = slices.Grow(dst, textLen+binary.MaxVarintLen64+len(e.Body))
+	dst = slices.Grow(dst, textLen+binary.MaxVarintLen64+len(e.Body)+codecSumLen)
 	dst = codecAppendString(dst, e.Status)
 	dst = codecAppendString(dst, e.Proto)
 	dst = codecAppendString(dst, e.Method)
@@ -141,11 +158,21 @@ func AppendEntry(dst []byte, e *Entry) []byte {
 	dst = codecAppendHeader(dst, e.RequestHeader, rnames)
 
 	dst = binary.AppendUvarint(dst, uint64(len(e.Body)))
-	return append(dst, e.Body...)
+	dst = append(dst, e.Body...)
+	return binary.BigEndian.AppendUint32(dst, codecChecksum(dst[start:]))
 }
 
 // DecodeEntry decodes an entry written by AppendEntry. Errors wrap
 // ErrCorrupt or ErrUnknownVersion; DecodeEntry never panics, whatever b holds.
+//
+// After the magic and the version, DecodeEntry verifies the checksum, then
+// the structure, then every field, and rejects an entry that no response
+// can have: a status code outside 100 to 599 (0 only in a variant index,
+// which has no Status, Header or Body), a Status that does not start with
+// the status code, unknown Flags or time-mask bits, a negative InitialAge,
+// StaleWhileRevalidate or StaleIfError, a Method, header name or Vary name
+// that is not an HTTP token (an empty Method is allowed), or a CR, LF or NUL
+// in a header value, Status, Proto, URL, ETag or LastModified.
 //
 // The decoded Body aliases b (it is not copied), so b must not be modified
 // while the Entry is in use. Strings are copied out of b in one piece.
@@ -160,6 +187,26 @@ func DecodeEntry(b []byte) (*Entry, error) {
 	if b[2] != EntryFormatVersion {
 		return nil, fmt.Errorf("%w %d", ErrUnknownVersion, b[2])
 	}
+	if len(b) < codecPrefixLen+codecSumLen {
+		return nil, fmt.Errorf("%w: truncated", ErrCorrupt)
+	}
+	end := len(b) - codecSumLen
+	if codecChecksum(b[:end]) != binary.BigEndian.Uint32(b[end:]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	b = b[:end:end]
+	e, err := codecDecode(b)
+	if err != nil {
+		return nil, err
+	}
+	if what := codecInvalid(e); what != "" {
+		return nil, fmt.Errorf("%w: invalid %s", ErrCorrupt, what)
+	}
+	return e, nil
+}
+
+// codecDecode decodes the record b (without its checksum) structurally.
+func codecDecode(b []byte) (*Entry, error) {
 	d := codecDecoder{b: b, off: codecPrefixLen}
 	switch b[3] {
 	case codecKindAlias:
@@ -180,7 +227,7 @@ func DecodeEntry(b []byte) (*Entry, error) {
 
 	e := &Entry{}
 	status := d.varint()
-	if int64(int(status)) != status {
+	if status < 0 || status > math.MaxInt32 {
 		return nil, d.fail("status code out of range")
 	}
 	e.StatusCode = int(status)
@@ -264,6 +311,63 @@ func DecodeEntry(b []byte) (*Entry, error) {
 		return nil, d.fail("trailing bytes")
 	}
 	return e, nil
+}
+
+// codecInvalid returns what makes the structurally decoded e impossible
+// (see DecodeEntry), or "" when nothing does. Header names and values are
+// checked as they are decoded (see codecText.header), not here.
+func codecInvalid(e *Entry) string {
+	if e.Alias != "" {
+		return "" // an alias record holds nothing else
+	}
+	switch {
+	case e.StatusCode == 0:
+		if len(e.Vary) == 0 || e.Status != "" || len(e.Header) != 0 || len(e.Body) != 0 {
+			return "status code 0 outside a variant index"
+		}
+	case e.StatusCode < 100 || e.StatusCode > 599:
+		return "status code"
+	case !codecStatusTextOK(e.StatusCode, e.Status):
+		return "status text"
+	}
+	switch {
+	case e.Flags&^flagsKnown != 0:
+		return "flags"
+	case e.InitialAge < 0:
+		return "initial age"
+	case e.StaleWhileRevalidate < 0:
+		return "stale-while-revalidate"
+	case e.StaleIfError < 0:
+		return "stale-if-error"
+	case e.Method != "" && !textIsToken(e.Method):
+		return "method"
+	case !textIsFieldValue(e.Proto):
+		return "proto"
+	case !textIsFieldValue(e.URL):
+		return "URL"
+	case !textIsFieldValue(e.ETag):
+		return "ETag"
+	case !textIsFieldValue(e.LastModified):
+		return "Last-Modified"
+	}
+	for _, v := range e.Vary {
+		if !textIsToken(v) {
+			return "Vary name"
+		}
+	}
+	return ""
+}
+
+// codecStatusTextOK reports whether status is empty or starts with the
+// three digits of code, followed by nothing or a space, and holds no CR,
+// LF or NUL. code is in 100..599.
+func codecStatusTextOK(code int, status string) bool {
+	if status == "" {
+		return true
+	}
+	return len(status) >= 3 &&
+		status[0] == byte('0'+code/100) && status[1] == byte('0'+code/10%10) && status[2] == byte('0'+code%10) &&
+		(len(status) == 3 || status[3] == ' ') && textIsFieldValue(status)
 }
 
 // codecUnixNano returns t as unix nanoseconds, clamped to the int64 range.
@@ -440,7 +544,8 @@ func (t *codecText) str() string {
 }
 
 // header decodes one header block, taking its values from backing, and
-// returns the rest of backing.
+// returns the rest of backing. Names must be sorted HTTP tokens, values
+// free of CR, LF and NUL.
 func (t *codecText) header(backing []string) (http.Header, []string) {
 	n := t.count()
 	if t.err != nil || n == 0 {
@@ -462,11 +567,18 @@ func (t *codecText) header(backing []string) (http.Header, []string) {
 			t.fail("header names not sorted")
 			return nil, backing
 		}
+		if !textIsToken(name) {
+			t.fail("invalid header name")
+			return nil, backing
+		}
 		prev = name
 		vs := backing[:nv:nv]
 		backing = backing[nv:]
 		for j := range vs {
-			vs[j] = t.str()
+			if vs[j] = t.str(); !textIsFieldValue(vs[j]) {
+				t.fail("invalid header value")
+				return nil, backing
+			}
 		}
 		h[name] = vs
 	}

@@ -2,8 +2,10 @@ package cache
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash/crc32"
 	"net/http"
 	"reflect"
 	"strings"
@@ -11,7 +13,24 @@ import (
 	"time"
 )
 
-// fullEntry returns an Entry with every field set.
+// seal appends the checksum of payload to a copy of it, as AppendEntry
+// does: bytes built or edited by hand pass the checksum and reach the
+// structural and field checks.
+func seal(payload []byte) []byte {
+	out := bytes.Clone(payload)
+	return binary.BigEndian.AppendUint32(out, crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli)))
+}
+
+// reseal returns a copy of the encoding b with its checksum recomputed
+// after b's payload was edited.
+func reseal(b []byte) []byte { return seal(payload(b)) }
+
+// payload returns the encoding b without its checksum.
+func payload(b []byte) []byte { return b[: len(b)-codecSumLen : len(b)-codecSumLen] }
+
+// fullEntry returns a realistic Entry with every field set: several
+// headers, some with more than one value, request headers, validators,
+// times, Vary, aliases and a body of a few hundred bytes.
 func fullEntry() *Entry {
 	loc := time.FixedZone("X", 3*3600)
 	return &Entry{
@@ -19,15 +38,17 @@ func fullEntry() *Entry {
 		Status:     "200 OK",
 		Proto:      "HTTP/1.1",
 		Header: http.Header{
+			"Cache-Control": {"public, max-age=60", "stale-if-error=3600"},
 			"Content-Type":  {"application/json"},
 			"Etag":          {`"abc"`},
-			"Set-Cookie":    {"a=1", "b=2"},
+			"Set-Cookie":    {"a=1", "b=2; Path=/; HttpOnly"},
+			"Vary":          {"Accept", "Accept-Encoding"},
 			"X-Empty-Value": {""},
 		},
-		Body:                 []byte(`{"hello":"world"}`),
+		Body:                 bytes.Repeat([]byte(`{"hello":"world","n":[1,2,3]},`), 12),
 		Method:               "GET",
 		URL:                  "https://example.com/a?b=REDACTED",
-		RequestHeader:        http.Header{"Accept": {"application/json"}},
+		RequestHeader:        http.Header{"Accept": {"application/json"}, "Accept-Encoding": {"gzip", "br"}},
 		RequestTime:          time.Date(2024, 5, 6, 7, 8, 9, 123456789, loc),
 		StoredAt:             time.Date(2024, 5, 6, 7, 8, 10, 0, time.UTC),
 		ExpiresAt:            time.Date(2024, 5, 7, 7, 8, 10, 0, time.UTC),
@@ -36,7 +57,7 @@ func fullEntry() *Entry {
 		LastModified:         "Mon, 06 May 2024 07:00:00 GMT",
 		Flags:                FlagNoCache | FlagImmutable,
 		StaleWhileRevalidate: time.Minute,
-		StaleIfError:         -time.Hour, // negative numbers must survive too
+		StaleIfError:         time.Hour,
 		Vary:                 []string{"Accept", "Accept-Encoding"},
 		Aliases:              []Key{"k1", "k2"},
 	}
@@ -76,12 +97,16 @@ func TestCodecRoundTrip(t *testing.T) {
 	}{
 		{"full", fullEntry()},
 		{"alias", &Entry{Alias: "0123abcd"}},
-		{"empty", &Entry{}},
-		{"empty collections", &Entry{Header: http.Header{}, Body: []byte{}, Vary: []string{}, Aliases: []Key{}}},
-		{"epoch is not the zero time", &Entry{ExpiresAt: time.Unix(0, 0), StoredAt: time.Unix(0, 1)}},
-		{"before 1970", &Entry{StoredAt: time.Date(1900, 1, 1, 0, 0, 0, 5, time.UTC)}},
-		{"only body", &Entry{Body: bytes.Repeat([]byte{0, 0xff}, 1000)}},
-		{"status extremes", &Entry{StatusCode: -1, Flags: ^Flags(0)}},
+		{"minimal", &Entry{StatusCode: 204}},
+		{"variant index", &Entry{Vary: []string{"Accept"}, Aliases: []Key{"k1"}}},
+		{"empty collections", &Entry{StatusCode: 200, Header: http.Header{}, Body: []byte{}, Vary: []string{}, Aliases: []Key{}}},
+		{"epoch is not the zero time", &Entry{StatusCode: 200, ExpiresAt: time.Unix(0, 0), StoredAt: time.Unix(0, 1)}},
+		{"before 1970", &Entry{StatusCode: 200, StoredAt: time.Date(1900, 1, 1, 0, 0, 0, 5, time.UTC)}},
+		{"only body", &Entry{StatusCode: 200, Body: bytes.Repeat([]byte{0, 0xff}, 1000)}},
+		{"status and flag extremes", &Entry{StatusCode: 599, Status: "599", Flags: flagsKnown}},
+		{"lowest status", &Entry{StatusCode: 100, Status: "100 Continue"}},
+		{"odd but valid text", &Entry{StatusCode: 200, Status: "200 \xff\t", Method: "M-SEARCH",
+			Header: http.Header{"X-!#$%&'*+-.^_`|~": {"\t\x7f\xff obs-text"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,12 +146,14 @@ func TestCodecAppendsToDst(t *testing.T) {
 }
 
 func TestCodecNilEntry(t *testing.T) {
-	got, err := DecodeEntry(AppendEntry(nil, nil))
-	if err != nil {
-		t.Fatal(err)
+	b := AppendEntry(nil, nil)
+	if !bytes.Equal(b, AppendEntry(nil, &Entry{})) {
+		t.Fatalf("nil entry encoded as %x, not as the empty Entry", b)
 	}
-	if !reflect.DeepEqual(got, &Entry{}) {
-		t.Fatalf("nil entry decoded as %#v", got)
+	// The empty Entry has status code 0 and is no variant index: no
+	// response looks like it, so it does not decode.
+	if e, err := DecodeEntry(b); !errors.Is(err, ErrCorrupt) || e != nil {
+		t.Fatalf("empty entry decoded as %#v, %v; want ErrCorrupt", e, err)
 	}
 }
 
@@ -134,7 +161,7 @@ func TestCodecAliasIsCompact(t *testing.T) {
 	e := fullEntry()
 	e.Alias = "target"
 	b := AppendEntry(nil, e)
-	if want := 4 + 1 + len("target"); len(b) != want {
+	if want := 4 + 1 + len("target") + 4; len(b) != want {
 		t.Fatalf("alias record is %d bytes, want %d", len(b), want)
 	}
 	got, err := DecodeEntry(b)
@@ -152,7 +179,7 @@ func TestCodecBodyAliasesInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if &e.Body[0] != &b[len(b)-len(e.Body)] {
+	if &e.Body[0] != &b[len(b)-codecSumLen-len(e.Body)] {
 		t.Fatal("Body was copied; it should alias the input")
 	}
 	if cap(e.Body) != len(e.Body) {
@@ -177,7 +204,7 @@ func TestCodecHeaderValuesHaveNoSpareCapacity(t *testing.T) {
 }
 
 func TestCodecEveryTruncationIsCorrupt(t *testing.T) {
-	for _, e := range []*Entry{fullEntry(), {Alias: "abc"}, {}} {
+	for _, e := range []*Entry{fullEntry(), {Alias: "abc"}, {StatusCode: 200}} {
 		b := AppendEntry(nil, e)
 		for n := 0; n < len(b); n++ {
 			_, err := DecodeEntry(b[:n:n])
@@ -189,11 +216,129 @@ func TestCodecEveryTruncationIsCorrupt(t *testing.T) {
 }
 
 func TestCodecTrailingGarbageIsCorrupt(t *testing.T) {
-	for _, e := range []*Entry{fullEntry(), {Alias: "abc"}, {}} {
-		b := append(AppendEntry(nil, e), 0)
-		if _, err := DecodeEntry(b); !errors.Is(err, ErrCorrupt) {
+	for _, e := range []*Entry{fullEntry(), {Alias: "abc"}, {StatusCode: 200}} {
+		b := AppendEntry(nil, e)
+		if _, err := DecodeEntry(append(bytes.Clone(b), 0)); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("trailing byte: err = %v, want ErrCorrupt", err)
 		}
+		// A trailing byte inside the checksummed record is found too.
+		_, err := DecodeEntry(seal(append(bytes.Clone(payload(b)), 0)))
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "trailing bytes") {
+			t.Fatalf("sealed trailing byte: err = %v, want ErrCorrupt about trailing bytes", err)
+		}
+	}
+}
+
+// TestCodecEveryBitFlipIsDetected flips each bit of a realistic entry and
+// of an alias record, one at a time: every flip must make DecodeEntry fail.
+func TestCodecEveryBitFlipIsDetected(t *testing.T) {
+	for _, e := range []*Entry{fullEntry(), {Alias: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"}} {
+		b := AppendEntry(nil, e)
+		if _, err := DecodeEntry(b); err != nil {
+			t.Fatalf("unflipped: %v", err)
+		}
+		flipped := 0
+		for i := range b {
+			for bit := range 8 {
+				c := bytes.Clone(b)
+				c[i] ^= 1 << bit
+				got, err := DecodeEntry(c)
+				if err == nil {
+					t.Fatalf("flip of bit %d of byte %d (of %d) decoded: %#v", bit, i, len(b), got)
+				}
+				if !errors.Is(err, ErrCorrupt) && !(i == 2 && errors.Is(err, ErrUnknownVersion)) {
+					t.Fatalf("flip of bit %d of byte %d: err = %v wraps neither sentinel as expected", bit, i, err)
+				}
+				flipped++
+			}
+		}
+		if flipped != 8*len(b) {
+			t.Fatalf("flipped %d bits of %d", flipped, 8*len(b))
+		}
+	}
+}
+
+func TestCodecChecksumMismatch(t *testing.T) {
+	b := AppendEntry(nil, fullEntry())
+	b[len(b)-1] ^= 0xff
+	if _, err := DecodeEntry(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("err = %v, want ErrCorrupt about the checksum", err)
+	}
+}
+
+// TestCodecRejectsImpossibleValues encodes entries no response can have.
+// AppendEntry does not check what it encodes, so their checksums are valid
+// and only the field checks can reject them.
+func TestCodecRejectsImpossibleValues(t *testing.T) {
+	ok := func() *Entry { return &Entry{StatusCode: 200, Status: "200 OK", Method: "GET"} }
+	with := func(f func(*Entry)) *Entry { e := ok(); f(e); return e }
+	tests := []struct {
+		name string
+		in   *Entry
+	}{
+		{"status 0", &Entry{Method: "GET"}},
+		{"status 0 with headers and Vary", &Entry{Vary: []string{"Accept"}, Header: http.Header{"A": {"1"}}}},
+		{"status 0 with body and Vary", &Entry{Vary: []string{"Accept"}, Body: []byte("x")}},
+		{"status 0 with status text and Vary", &Entry{Vary: []string{"Accept"}, Status: "200 OK"}},
+		{"status 99", with(func(e *Entry) { e.StatusCode, e.Status = 99, "" })},
+		{"status 600", with(func(e *Entry) { e.StatusCode, e.Status = 600, "" })},
+		{"status 712", with(func(e *Entry) { e.StatusCode, e.Status = 712, "" })},
+		{"status 4296", with(func(e *Entry) { e.StatusCode, e.Status = 4296, "" })},
+		{"status -201", with(func(e *Entry) { e.StatusCode, e.Status = -201, "" })},
+		{"status -1", with(func(e *Entry) { e.StatusCode, e.Status = -1, "" })},
+		{"status text of another code", with(func(e *Entry) { e.Status = "404 Not Found" })},
+		{"status text without space", with(func(e *Entry) { e.Status = "200OK" })},
+		{"status text too short", with(func(e *Entry) { e.Status = "20" })},
+		{"status text with LF", with(func(e *Entry) { e.Status = "200 OK\n" })},
+		{"unknown flag bit", with(func(e *Entry) { e.Flags = flagsEnd })},
+		{"top flag bit", with(func(e *Entry) { e.Flags = FlagNoCache | 1<<31 })},
+		{"negative initial age", with(func(e *Entry) { e.InitialAge = -1 })},
+		{"negative stale-while-revalidate", with(func(e *Entry) { e.StaleWhileRevalidate = -time.Second })},
+		{"negative stale-if-error", with(func(e *Entry) { e.StaleIfError = -time.Hour })},
+		{"method with space", with(func(e *Entry) { e.Method = "GE T" })},
+		{"method with CR", with(func(e *Entry) { e.Method = "GET\r" })},
+		{"header name with space", with(func(e *Entry) { e.Header = http.Header{"Bad Name": {"v"}} })},
+		{"header name with colon", with(func(e *Entry) { e.Header = http.Header{"Bad:": {"v"}} })},
+		{"empty header name", with(func(e *Entry) { e.Header = http.Header{"": {"v"}} })},
+		{"header name non-ASCII", with(func(e *Entry) { e.Header = http.Header{"X-\xe9": {"v"}} })},
+		{"header value with CR", with(func(e *Entry) { e.Header = http.Header{"A": {"ok", "x\ry"}} })},
+		{"header value with LF", with(func(e *Entry) { e.Header = http.Header{"A": {"x\ny"}} })},
+		{"header value with NUL", with(func(e *Entry) { e.Header = http.Header{"A": {"x\x00y"}} })},
+		{"request header name", with(func(e *Entry) { e.RequestHeader = http.Header{"A B": {"v"}} })},
+		{"request header value", with(func(e *Entry) { e.RequestHeader = http.Header{"Accept": {"a\r\nX-Injected: 1"}} })},
+		{"Vary name", with(func(e *Entry) { e.Vary = []string{"Accept", "Accept Encoding"} })},
+		{"empty Vary name", with(func(e *Entry) { e.Vary = []string{""} })},
+		{"proto with LF", with(func(e *Entry) { e.Proto = "HTTP/1.1\n" })},
+		{"URL with CR", with(func(e *Entry) { e.URL = "http://h/\r" })},
+		{"ETag with NUL", with(func(e *Entry) { e.ETag = "\"a\x00\"" })},
+		{"Last-Modified with LF", with(func(e *Entry) { e.LastModified = "x\ny" })},
+	}
+	if _, err := DecodeEntry(AppendEntry(nil, ok())); err != nil {
+		t.Fatalf("base entry: %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := DecodeEntry(AppendEntry(nil, tt.in))
+			if !errors.Is(err, ErrCorrupt) || e != nil {
+				t.Fatalf("DecodeEntry = %#v, %v; want ErrCorrupt", e, err)
+			}
+			if strings.Contains(err.Error(), "checksum") {
+				t.Fatalf("rejected by the checksum, not the field check: %v", err)
+			}
+		})
+	}
+}
+
+// TestCodecVersion1IsUnknown feeds bytes of the old, unchecksummed format.
+func TestCodecVersion1IsUnknown(t *testing.T) {
+	const v1 = "726301" + "00" + "9003" + "00" + "00" + "00" + "00" + "00" + "00" + "05" + "00000000000000" + "00"
+	b, _ := hex.DecodeString(v1)
+	if _, err := DecodeEntry(b); !errors.Is(err, ErrUnknownVersion) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("version 1 entry: err = %v, want ErrUnknownVersion only", err)
+	}
+	b, _ = hex.DecodeString("726301" + "01" + "0174") // a version 1 alias record
+	if _, err := DecodeEntry(b); !errors.Is(err, ErrUnknownVersion) {
+		t.Fatalf("version 1 alias: err = %v, want ErrUnknownVersion", err)
 	}
 }
 
@@ -213,10 +358,13 @@ func TestCodecUnknownVersion(t *testing.T) {
 }
 
 func TestCodecCorruptInputs(t *testing.T) {
-	valid := AppendEntry(nil, &Entry{StatusCode: 200, Header: http.Header{"A": {"1"}, "B": {"2"}}})
+	valid := payload(AppendEntry(nil, &Entry{StatusCode: 200, Header: http.Header{"A": {"1"}, "B": {"2"}}}))
 	// Offsets in valid: magic(2) version kind status(2: varint 200 = 90 03)
 	// flags mask iage swr sie nStrings textLen.
 	mutate := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(valid)) }
+	v := byte(EntryFormatVersion)
+	// Each input is a payload: the test seals it, so that only the
+	// structural checks can reject it.
 	tests := []struct {
 		name string
 		in   []byte
@@ -224,19 +372,24 @@ func TestCodecCorruptInputs(t *testing.T) {
 		{"nil", nil},
 		{"bad magic", mutate(func(b []byte) []byte { b[0] = 'x'; return b })},
 		{"unknown kind", mutate(func(b []byte) []byte { b[3] = 7; return b })},
-		{"empty alias", []byte{'r', 'c', EntryFormatVersion, 1, 0}},
-		{"alias length beyond end", []byte{'r', 'c', EntryFormatVersion, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 'a'}},
-		{"overlong varint", []byte{'r', 'c', EntryFormatVersion, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
+		{"empty alias", []byte{'r', 'c', v, 1, 0}},
+		{"alias length beyond end", []byte{'r', 'c', v, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 'a'}},
+		{"overlong varint", []byte{'r', 'c', v, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
+		{"status beyond int32", []byte{'r', 'c', v, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}},
+		{"negative status", []byte{'r', 'c', v, 0, 0x01}},
 		{"unknown time bit", mutate(func(b []byte) []byte { b[7] = 0x08; return b })},
-		{"flags above 32 bits", []byte{'r', 'c', EntryFormatVersion, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x10}},
+		{"flags above 32 bits", []byte{'r', 'c', v, 0, 0x90, 0x03, 0x80, 0x80, 0x80, 0x80, 0x10}},
 		{"string count beyond text", mutate(func(b []byte) []byte { b[11] = 0x7f; return b })},
 		{"string count too small", mutate(func(b []byte) []byte { b[11]--; return b })},
 		{"text length beyond end", mutate(func(b []byte) []byte { b[12] = 0x7f; return b })},
 		{"unsorted header names", bytes.Replace(valid, []byte{1, 'A', 1, 1, '1', 1, 'B'}, []byte{1, 'B', 1, 1, '1', 1, 'A'}, 1)},
 		{"duplicate header names", bytes.Replace(valid, []byte{1, 'A', 1, 1, '1', 1, 'B'}, []byte{1, 'A', 1, 1, '1', 1, 'A'}, 1)},
 		{"header without values", bytes.Replace(valid, []byte{1, 'A', 1, 1, '1'}, []byte{1, 'A', 0, 1, '1'}, 1)},
+		{"header name not a token", bytes.Replace(valid, []byte{1, 'A', 1, 1, '1'}, []byte{1, ' ', 1, 1, '1'}, 1)},
+		{"header value with LF", bytes.Replace(valid, []byte{1, 'A', 1, 1, '1'}, []byte{1, 'A', 1, 1, '\n'}, 1)},
+		{"trailing byte", append(bytes.Clone(valid), 0)},
 	}
-	if _, err := DecodeEntry(valid); err != nil {
+	if _, err := DecodeEntry(seal(valid)); err != nil {
 		t.Fatalf("base input: %v", err)
 	}
 	for _, tt := range tests {
@@ -244,12 +397,15 @@ func TestCodecCorruptInputs(t *testing.T) {
 			if len(tt.in) > 0 && bytes.Equal(tt.in, valid) {
 				t.Fatal("mutation did not change the input")
 			}
-			e, err := DecodeEntry(tt.in)
+			e, err := DecodeEntry(seal(tt.in))
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("err = %v (entry %#v), want ErrCorrupt", err, e)
 			}
 			if e != nil {
 				t.Fatalf("entry %#v returned with error", e)
+			}
+			if strings.Contains(err.Error(), "checksum") {
+				t.Fatalf("rejected by the checksum, not the structure: %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), "restycache/cache: ") {
 				t.Fatalf("error %q lacks the package prefix", err)
@@ -258,8 +414,9 @@ func TestCodecCorruptInputs(t *testing.T) {
 	}
 }
 
-// TestCodecGolden pins the version 1 format: if this fails, the encoding has
-// changed and EntryFormatVersion must be bumped.
+// TestCodecGolden pins the version 2 format: if this fails, the encoding has
+// changed and EntryFormatVersion must be bumped. The checksum was computed
+// independently of Go's hash/crc32 (a bitwise CRC-32C in Python).
 func TestCodecGolden(t *testing.T) {
 	e := &Entry{
 		StatusCode:   200,
@@ -275,7 +432,7 @@ func TestCodecGolden(t *testing.T) {
 		StaleIfError: time.Second,
 		Vary:         []string{"Accept"},
 	}
-	const golden = "726301" + "00" + // magic, version, kind full
+	const golden = "726302" + "00" + // magic, version, kind full
 		"9003" + "02" + "06" + // status 200, flags, time mask (stored, expires)
 		"8080d0e2c6bfce972f" + "80e08ae785c3ce972f" + // StoredAt, ExpiresAt
 		"00" + "00" + "80a8d6b907" + // InitialAge, SWR, SIE
@@ -285,7 +442,8 @@ func TestCodecGolden(t *testing.T) {
 		"0106416363657074" + "00" + // Vary, Aliases
 		"02" + "014202013101320c436f6e74656e742d54797065010a746578742f706c61696e" + // Header
 		"00" + // RequestHeader
-		"026869" // Body
+		"026869" + // Body
+		"9f1f6a29" // CRC-32C of all the above, big-endian
 	got := hex.EncodeToString(AppendEntry(nil, e))
 	if got != golden {
 		t.Fatalf("encoding changed:\n got  %s\n want %s", got, golden)
@@ -361,34 +519,56 @@ func BenchmarkAppendEntry(b *testing.B) {
 	}
 }
 
+// FuzzDecodeEntry decodes each input twice: as it is (which almost always
+// fails the checksum) and sealed with a valid checksum, so that the fuzzer
+// reaches the structural and field checks.
 func FuzzDecodeEntry(f *testing.F) {
-	f.Add(AppendEntry(nil, fullEntry()))
-	f.Add(AppendEntry(nil, typicalEntry()))
-	f.Add(AppendEntry(nil, &Entry{Alias: "k"}))
-	f.Add(AppendEntry(nil, &Entry{}))
+	for _, e := range []*Entry{fullEntry(), typicalEntry(), {Alias: "k"}, {StatusCode: 200}, {Vary: []string{"Accept"}}, {}} {
+		f.Add(payload(AppendEntry(nil, e)))
+	}
 	f.Add([]byte{})
-	f.Add([]byte("rc\x01\x00"))
+	f.Add([]byte("rc\x02\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := DecodeEntry(b)
-		if err != nil {
-			if e != nil {
-				t.Fatalf("entry returned with error %v", err)
-			}
-			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownVersion) {
-				t.Fatalf("error %v wraps neither sentinel", err)
-			}
-			return
-		}
-		b2 := AppendEntry(nil, e)
-		e2, err := DecodeEntry(b2)
-		if err != nil {
-			t.Fatalf("re-encoded entry does not decode: %v", err)
-		}
-		if !reflect.DeepEqual(e, e2) {
-			t.Fatalf("re-decoded entry differs:\n%#v\n%#v", e, e2)
-		}
-		if b3 := AppendEntry(nil, e2); !bytes.Equal(b2, b3) {
-			t.Fatalf("encoding not deterministic")
-		}
+		fuzzDecode(t, b)
+		fuzzDecode(t, seal(b))
 	})
+}
+
+func fuzzDecode(t *testing.T, b []byte) {
+	e, err := DecodeEntry(b)
+	if err != nil {
+		if e != nil {
+			t.Fatalf("entry returned with error %v", err)
+		}
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownVersion) {
+			t.Fatalf("error %v wraps neither sentinel", err)
+		}
+		return
+	}
+	if what := codecInvalid(e); what != "" {
+		t.Fatalf("decoded an entry with an invalid %s: %#v", what, e)
+	}
+	for _, h := range []http.Header{e.Header, e.RequestHeader} {
+		for name, vs := range h {
+			if !textIsToken(name) {
+				t.Fatalf("decoded header name %q", name)
+			}
+			for _, v := range vs {
+				if !textIsFieldValue(v) {
+					t.Fatalf("decoded header value %q", v)
+				}
+			}
+		}
+	}
+	b2 := AppendEntry(nil, e)
+	e2, err := DecodeEntry(b2)
+	if err != nil {
+		t.Fatalf("re-encoded entry does not decode: %v", err)
+	}
+	if !reflect.DeepEqual(e, e2) {
+		t.Fatalf("re-decoded entry differs:\n%#v\n%#v", e, e2)
+	}
+	if b3 := AppendEntry(nil, e2); !bytes.Equal(b2, b3) {
+		t.Fatalf("encoding not deterministic")
+	}
 }

@@ -24,14 +24,20 @@ type Entry struct {
 	Status     string
 	// Proto is the response's protocol, "HTTP/1.1" when empty.
 	Proto string
-	// Header holds the stored response headers (hop-by-hop headers,
-	// Content-Encoding and Content-Length removed; the Body is decoded).
+	// Header holds the stored response headers: hop-by-hop headers,
+	// Content-Length and Age are not stored (Age is folded into
+	// InitialAge). Content-Encoding is kept as received, so it still
+	// describes Body.
 	Header http.Header
-	// Body is the decoded response body.
+	// Body is the response body as the cache received it: still in its
+	// Content-Encoding, if Header names one. (A body that the underlying
+	// transport already decompressed, as http.Transport does for a gzip it
+	// asked for, arrives without the header.)
 	Body []byte
 
 	// Method and URL describe the request that produced the response; the
-	// URL is redacted (see Keyer.RedactURL) and never holds a secret.
+	// URL is normalised as the key normalises it and redacted (see
+	// Keyer.RedactURL): it never holds a secret.
 	Method string
 	URL    string
 	// RequestHeader holds the redacted request headers that the entry was
@@ -85,7 +91,13 @@ const (
 	// FlagVaryAll: the response carried "Vary: *" and never matches a
 	// later request.
 	FlagVaryAll
+
+	// flagsEnd is one past the last flag; new flags go above it.
+	flagsEnd
 )
+
+// flagsKnown holds every defined Flag; DecodeEntry rejects other bits.
+const flagsKnown = flagsEnd - 1
 
 // Has reports whether all flags in f2 are set in f.
 func (f Flags) Has(f2 Flags) bool { return f&f2 == f2 }

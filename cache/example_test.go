@@ -120,9 +120,9 @@ func ExampleKeyer_Key_jsonBody() {
 
 func ExampleKeyer_RedactURL() {
 	k := cache.NewKeyer(cache.KeyOptions{IgnoredParams: []string{"ts"}})
-	u, _ := url.Parse("https://user:hunter2@api.example.com/v1/items?api_key=s3cr3t&ts=1700000000&page=2#top")
+	u, _ := url.Parse("HTTPS://user:hunter2@API.example.com:443/v1/./items?page=2&api_key=s3cr3t&ts=1700000000#top")
 	fmt.Println(k.RedactURL(u))
-	// Output: https://user:REDACTED@api.example.com/v1/items?api_key=REDACTED&ts=REDACTED&page=2
+	// Output: https://REDACTED@api.example.com/v1/items?api_key=REDACTED&page=2
 }
 
 func ExampleKeyer_StoredHeaders() {

@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 )
 
 // KeyVersion is the version of the encoding a Keyer hashes into a Key. It is
@@ -23,12 +21,14 @@ const KeyVersion = 1
 
 // DefaultSensitiveNames returns the header and parameter names whose values
 // never reach storage: Authorization, Proxy-Authorization, Cookie, X-API-Key,
-// X-Auth-Token, api_key, apikey and access_token. Names are matched
+// X-Auth-Token, Private-Token (GitLab), Api-Key, X-API-Token,
+// X-Access-Token, api_key, apikey and access_token. Names are matched
 // case-insensitively. Every call returns a new slice.
 func DefaultSensitiveNames() []string {
 	return []string{
 		"Authorization", "Proxy-Authorization", "Cookie", "X-API-Key",
-		"X-Auth-Token", "api_key", "apikey", "access_token",
+		"X-Auth-Token", "Private-Token", "Api-Key", "X-API-Token",
+		"X-Access-Token", "api_key", "apikey", "access_token",
 	}
 }
 
@@ -45,8 +45,9 @@ type KeyOptions struct {
 	// IgnoredParams lists names removed before keying from the query, from
 	// the top-level object of a JSON body, from a form body and from the
 	// matched headers. Parameter and JSON names match case-sensitively,
-	// header names case-insensitively. Their values are also redacted from
-	// stored URLs and headers. Nil means none.
+	// header names case-insensitively. They are also left out of stored
+	// URLs (see Keyer.RedactURL), and their values are redacted from stored
+	// headers. Nil means none.
 	IgnoredParams []string
 	// SensitiveNames lists header and parameter names, in addition to
 	// DefaultSensitiveNames, whose values never reach storage. They match
@@ -83,7 +84,7 @@ func NewKeyer(o KeyOptions) *Keyer {
 		ignParam:  make(map[string]struct{}, len(o.IgnoredParams)),
 		ignJSON:   make(map[string]struct{}, len(o.IgnoredParams)),
 		ignHeader: make(map[string]struct{}, len(o.IgnoredParams)),
-		sensitive: make(map[string]struct{}, 8+len(o.SensitiveNames)),
+		sensitive: make(map[string]struct{}, 12+len(o.SensitiveNames)),
 	}
 	for _, n := range o.IgnoredParams {
 		if n != "" {
@@ -147,6 +148,7 @@ type keyEncoder struct {
 	h       hash.Hash
 	buf     []byte // encoded bytes not yet hashed
 	tmp     []byte // scratch for normalised fields
+	url     []byte // the parts of the normalised URL (see normalURL)
 	sum     []byte
 	pairs   []keyPair
 	names   []string
@@ -219,6 +221,9 @@ func (c *keyConfig) release(e *keyEncoder) {
 	if cap(e.tmp) > maxKeep {
 		e.tmp = nil
 	}
+	if cap(e.url) > maxKeep {
+		e.url = nil
+	}
 	clear(e.pairs)
 	clear(e.names)
 	clear(e.secrets)
@@ -234,7 +239,9 @@ func (c *keyConfig) release(e *keyEncoder) {
 //     r.Host when set, a default port dropped, the path's dot-segments
 //     removed and its percent-encoding normalised (an empty path is "/"),
 //     the query's pairs decoded, stripped of ignored parameters and sorted,
-//     the fragment dropped; userinfo is hashed as a credential;
+//     the fragment dropped; userinfo is hashed as a credential (RedactURL
+//     writes out this same normal form, so URLs with one key are stored as
+//     one URL);
 //   - a non-empty body: canonical JSON (keys sorted at every depth,
 //     insignificant whitespace dropped, numbers as written, ignored
 //     top-level keys removed) when the Content-Type is JSON and the body
@@ -286,28 +293,41 @@ func (k *Keyer) Key(r *http.Request, body []byte) Key {
 	return Key(out[:])
 }
 
+// encodeURL hashes the URL in the normal form of normalizeURL.
 func (c *keyConfig) encodeURL(e *keyEncoder, u *url.URL, host string) {
-	e.fieldLower(keyTagScheme, u.Scheme)
-	if u.User != nil {
-		e.fieldString(keyTagUser, u.User.Username())
-		if p, ok := u.User.Password(); ok {
+	n := c.normalizeURL(e, u, host)
+	e.field(keyTagScheme, n.scheme)
+	if n.user != nil {
+		e.fieldString(keyTagUser, n.user.Username())
+		if p, ok := n.user.Password(); ok {
 			e.fieldString(keyTagPassword, p)
 		}
 	}
-	e.tmp = keyAppendHost(e.tmp[:0], u.Scheme, host)
-	e.field(keyTagHost, e.tmp)
-	if u.Opaque != "" {
-		e.fieldString(keyTagOpaque, u.Opaque)
+	e.field(keyTagHost, n.host)
+	if n.opaque {
+		e.field(keyTagOpaque, n.path)
 	} else {
-		e.tmp = keyAppendPath(e.tmp[:0], u.EscapedPath())
-		e.field(keyTagPath, e.tmp)
+		e.field(keyTagPath, n.path)
 	}
-	c.encodePairs(e, u.RawQuery, keyTagQueryName, keyTagQueryValue)
+	for _, p := range n.pairs {
+		e.fieldUnescaped(keyTagQueryName, p.name)
+		e.fieldUnescaped(keyTagQueryValue, p.value)
+	}
 }
 
-// encodePairs hashes the name=value pairs of a query or form, decoded,
-// without ignored names, sorted by name then value.
+// encodePairs hashes the name=value pairs of a form body as sortedPairs
+// returns them, decoded.
 func (c *keyConfig) encodePairs(e *keyEncoder, raw string, nameTag, valueTag byte) {
+	for _, p := range c.sortedPairs(e, raw) {
+		e.fieldUnescaped(nameTag, p.name)
+		e.fieldUnescaped(valueTag, p.value)
+	}
+}
+
+// sortedPairs returns the raw name=value pairs of a query or form, without
+// empty pairs and ignored names, sorted by decoded name then decoded value,
+// duplicates kept. The result is e.pairs, valid until its next use.
+func (c *keyConfig) sortedPairs(e *keyEncoder, raw string) []keyPair {
 	e.pairs = e.pairs[:0]
 	for raw != "" {
 		var pair string
@@ -324,10 +344,7 @@ func (c *keyConfig) encodePairs(e *keyEncoder, raw string, nameTag, valueTag byt
 	if !slices.IsSortedFunc(e.pairs, keyComparePairs) {
 		slices.SortFunc(e.pairs, keyComparePairs)
 	}
-	for _, p := range e.pairs {
-		e.fieldUnescaped(nameTag, p.name)
-		e.fieldUnescaped(valueTag, p.value)
-	}
+	return e.pairs
 }
 
 func keyComparePairs(a, b keyPair) int {
@@ -424,455 +441,4 @@ func keyCompareHeaderNames(a, b string) int {
 		return len(a) - len(b)
 	}
 	return strings.Compare(a, b)
-}
-
-// --- Text helpers -----------------------------------------------------------
-
-func keyLowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
-}
-
-func keyLower(s string) string { return string(keyAppendLower(nil, s)) }
-
-func keyAppendLower(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		dst = append(dst, keyLowerByte(s[i]))
-	}
-	return dst
-}
-
-func keyAppendUpper(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-func keyUnhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// keyUnescapeAt decodes the query byte at s[i]: a valid %XX escape is one
-// byte, '+' is a space, anything else (a malformed escape included) is
-// itself. It returns the byte and the index after it.
-func keyUnescapeAt(s string, i int) (byte, int) {
-	switch c := s[i]; c {
-	case '+':
-		return ' ', i + 1
-	case '%':
-		if i+2 < len(s) {
-			if hi, ok := keyUnhex(s[i+1]); ok {
-				if lo, ok := keyUnhex(s[i+2]); ok {
-					return hi<<4 | lo, i + 3
-				}
-			}
-		}
-		return c, i + 1
-	default:
-		return c, i + 1
-	}
-}
-
-func keyAppendUnescape(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		var c byte
-		c, i = keyUnescapeAt(s, i)
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-// keyCompareUnescaped compares the decoded forms of two query components
-// without decoding them into memory.
-func keyCompareUnescaped(a, b string) int {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		var ca, cb byte
-		ca, i = keyUnescapeAt(a, i)
-		cb, j = keyUnescapeAt(b, j)
-		if ca != cb {
-			return int(ca) - int(cb)
-		}
-	}
-	switch {
-	case i < len(a):
-		return 1
-	case j < len(b):
-		return -1
-	}
-	return 0
-}
-
-// --- URL normalisation ------------------------------------------------------
-
-// keyAppendHost appends host lower-cased, without the scheme's default port
-// (and without an empty port).
-func keyAppendHost(dst []byte, scheme, host string) []byte {
-	name, port, hasPort := host, "", false
-	if strings.HasPrefix(host, "[") {
-		// An IPv6 literal: a port can only follow the closing bracket.
-		if j := strings.LastIndexByte(host, ']'); j > 0 && strings.HasPrefix(host[j+1:], ":") {
-			name, port, hasPort = host[:j+1], host[j+2:], true
-		}
-	} else if i := strings.IndexByte(host, ':'); i >= 0 && strings.LastIndexByte(host, ':') == i {
-		name, port, hasPort = host[:i], host[i+1:], true
-	}
-	if hasPort && !keyAllDigits(port) {
-		name, port = host, ""
-	}
-	dst = keyAppendLower(dst, name)
-	if port != "" && !keyIsDefaultPort(scheme, port) {
-		dst = append(dst, ':')
-		dst = append(dst, port...)
-	}
-	return dst
-}
-
-func keyAllDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func keyIsDefaultPort(scheme, port string) bool {
-	port = strings.TrimLeft(port, "0")
-	switch {
-	case strings.EqualFold(scheme, "http"), strings.EqualFold(scheme, "ws"):
-		return port == "80"
-	case strings.EqualFold(scheme, "https"), strings.EqualFold(scheme, "wss"):
-		return port == "443"
-	}
-	return false
-}
-
-// keyIsUnreserved reports whether c is an RFC 3986 unreserved character,
-// which percent-encoding normalisation decodes.
-func keyIsUnreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
-}
-
-// keyIsPathChar reports whether c may appear unencoded in a path.
-func keyIsPathChar(c byte) bool {
-	if keyIsUnreserved(c) {
-		return true
-	}
-	switch c {
-	case '/', ':', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=':
-		return true
-	}
-	return false
-}
-
-const keyUpperHex = "0123456789ABCDEF"
-
-// keyAppendPath appends the normalised form of an escaped path: unreserved
-// characters decoded, other escapes with upper-case hex digits, characters
-// that a path may not hold and malformed escapes encoded, dot-segments
-// removed (RFC 3986 section 5.2.4), and "/" for an empty path.
-func keyAppendPath(dst []byte, p string) []byte {
-	start := len(dst)
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c == '%' && i+2 < len(p) {
-			hi, ok1 := keyUnhex(p[i+1])
-			lo, ok2 := keyUnhex(p[i+2])
-			if ok1 && ok2 {
-				if d := hi<<4 | lo; keyIsUnreserved(d) {
-					dst = append(dst, d)
-				} else {
-					dst = append(dst, '%', keyUpperHex[hi], keyUpperHex[lo])
-				}
-				i += 2
-				continue
-			}
-		}
-		if keyIsPathChar(c) {
-			dst = append(dst, c)
-		} else {
-			dst = append(dst, '%', keyUpperHex[c>>4], keyUpperHex[c&15])
-		}
-	}
-	n := keyRemoveDotSegments(dst[start:])
-	dst = dst[:start+n]
-	if n == 0 {
-		dst = append(dst, '/')
-	}
-	return dst
-}
-
-// keyRemoveDotSegments applies RFC 3986's remove_dot_segments to p in
-// place and returns the length of the result. The output never overtakes
-// the input, so one buffer serves both.
-func keyRemoveDotSegments(p []byte) int {
-	w, i := 0, 0 // output is p[:w], input is p[i:]
-	for i < len(p) {
-		in := p[i:]
-		switch {
-		case keyHasPrefix(in, "../"):
-			i += 3
-		case keyHasPrefix(in, "./"):
-			i += 2
-		case keyHasPrefix(in, "/./"):
-			i += 2
-		case string(in) == "/.":
-			i = len(p) - 1
-			p[i] = '/'
-		case keyHasPrefix(in, "/../"):
-			i += 3
-			w = keyLastSlash(p[:w])
-		case string(in) == "/..":
-			i = len(p) - 1
-			p[i] = '/'
-			w = keyLastSlash(p[:w])
-		case string(in) == "." || string(in) == "..":
-			i = len(p)
-		default:
-			j := 0
-			if in[0] == '/' {
-				j = 1
-			}
-			for j < len(in) && in[j] != '/' {
-				j++
-			}
-			w += copy(p[w:], in[:j])
-			i += j
-		}
-	}
-	return w
-}
-
-func keyHasPrefix(b []byte, prefix string) bool {
-	return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix
-}
-
-func keyLastSlash(b []byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == '/' {
-			return i
-		}
-	}
-	return 0
-}
-
-// --- Canonical JSON ---------------------------------------------------------
-
-// keySpan locates one canonical object member within a buffer.
-type keySpan struct{ start, keyEnd, end int }
-
-// keyJSONName returns name as canonical JSON string content, the form that
-// object keys take in appendCanonicalJSON.
-func keyJSONName(name string) string {
-	quoted, _ := json.Marshal(name) // a string always marshals
-	out, _ := keyAppendCanonicalString(nil, quoted, 0)
-	return string(out[1 : len(out)-1])
-}
-
-// appendCanonicalJSON appends the canonical form of the valid JSON text src
-// to dst: no insignificant whitespace, object members stably sorted by key
-// at every depth, strings in one escaping, numbers and literals as written,
-// and the ignored names dropped from a top-level object.
-func (c *keyConfig) appendCanonicalJSON(e *keyEncoder, dst, src []byte) []byte {
-	j := keyJSON{src: src, spans: e.spans[:0], ignored: c.ignJSON}
-	dst, _ = j.value(dst, keySkipSpace(src, 0), true)
-	e.spans = j.spans
-	return dst
-}
-
-type keyJSON struct {
-	src     []byte
-	spans   []keySpan
-	ignored map[string]struct{}
-}
-
-func keySkipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// value canonicalises the value starting at src[i] and returns the index
-// after it. src is known to be valid JSON.
-func (j *keyJSON) value(dst []byte, i int, top bool) ([]byte, int) {
-	switch j.src[i] {
-	case '{':
-		return j.object(dst, i, top)
-	case '[':
-		dst = append(dst, '[')
-		i = keySkipSpace(j.src, i+1)
-		for first := true; j.src[i] != ']'; first = false {
-			if !first {
-				dst = append(dst, ',')
-				i = keySkipSpace(j.src, i+1) // past ','
-			}
-			dst, i = j.value(dst, i, false)
-			i = keySkipSpace(j.src, i)
-		}
-		return append(dst, ']'), i + 1
-	case '"':
-		return keyAppendCanonicalString(dst, j.src, i)
-	default: // number, true, false, null
-		k := i
-	scan:
-		for ; k < len(j.src); k++ {
-			switch j.src[k] {
-			case ',', ']', '}', ' ', '\t', '\r', '\n':
-				break scan
-			}
-		}
-		return append(dst, j.src[i:k]...), k
-	}
-}
-
-func (j *keyJSON) object(dst []byte, i int, top bool) ([]byte, int) {
-	dst = append(dst, '{')
-	members := len(dst)
-	base := len(j.spans)
-	i = keySkipSpace(j.src, i+1)
-	for first := true; j.src[i] != '}'; first = false {
-		if !first {
-			i = keySkipSpace(j.src, i+1) // past ','
-		}
-		start := len(dst)
-		dst, i = keyAppendCanonicalString(dst, j.src, i)
-		keyEnd := len(dst)
-		i = keySkipSpace(j.src, i)
-		dst = append(dst, ':')
-		dst, i = j.value(dst, keySkipSpace(j.src, i+1), false)
-		i = keySkipSpace(j.src, i)
-		if top && len(j.ignored) > 0 {
-			if _, ign := j.ignored[string(dst[start+1:keyEnd-1])]; ign {
-				dst = dst[:start]
-				continue
-			}
-		}
-		j.spans = append(j.spans, keySpan{start, keyEnd, len(dst)})
-	}
-	spans := j.spans[base:]
-	if len(spans) > 1 {
-		// Members were written back to back; append them sorted and
-		// comma-separated after the buffer's end, then move them into place.
-		slices.SortStableFunc(spans, func(a, b keySpan) int {
-			return bytes.Compare(dst[a.start+1:a.keyEnd-1], dst[b.start+1:b.keyEnd-1])
-		})
-		tail := len(dst)
-		for n, s := range spans {
-			if n > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, dst[s.start:s.end]...)
-		}
-		n := copy(dst[members:], dst[tail:])
-		dst = dst[:members+n]
-	}
-	j.spans = j.spans[:base]
-	return append(dst, '}'), i + 1
-}
-
-// keyAppendCanonicalString appends the JSON string starting at src[i] in
-// canonical form: escapes decoded to UTF-8 except for '"', '\\', control
-// characters (always \u00xx) and unpaired surrogates (\uxxxx, lower-case).
-// It returns the index after the closing quote.
-func keyAppendCanonicalString(dst, src []byte, i int) ([]byte, int) {
-	dst = append(dst, '"')
-	for i++; i < len(src) && src[i] != '"'; {
-		c := src[i]
-		if c != '\\' {
-			dst = keyAppendJSONByte(dst, c)
-			i++
-			continue
-		}
-		if i+1 >= len(src) {
-			break
-		}
-		switch esc := src[i+1]; esc {
-		case 'u':
-			r, ok := keyHex4(src, i+2)
-			if !ok {
-				return append(dst, '"'), len(src)
-			}
-			i += 6
-			switch {
-			case 0xD800 <= r && r < 0xDC00:
-				if i+1 < len(src) && src[i] == '\\' && src[i+1] == 'u' {
-					if r2, ok := keyHex4(src, i+2); ok && 0xDC00 <= r2 && r2 < 0xE000 {
-						dst = utf8.AppendRune(dst, 0x10000+(r-0xD800)<<10+(r2-0xDC00))
-						i += 6
-						continue
-					}
-				}
-				dst = keyAppendUEscape(dst, r)
-			case 0xDC00 <= r && r < 0xE000:
-				dst = keyAppendUEscape(dst, r)
-			case r < utf8.RuneSelf:
-				dst = keyAppendJSONByte(dst, byte(r))
-			default:
-				dst = utf8.AppendRune(dst, r)
-			}
-			continue
-		case 'b':
-			dst = keyAppendJSONByte(dst, '\b')
-		case 'f':
-			dst = keyAppendJSONByte(dst, '\f')
-		case 'n':
-			dst = keyAppendJSONByte(dst, '\n')
-		case 'r':
-			dst = keyAppendJSONByte(dst, '\r')
-		case 't':
-			dst = keyAppendJSONByte(dst, '\t')
-		default: // '"', '\\', '/'
-			dst = keyAppendJSONByte(dst, esc)
-		}
-		i += 2
-	}
-	return append(dst, '"'), i + 1
-}
-
-func keyAppendJSONByte(dst []byte, c byte) []byte {
-	switch {
-	case c == '"' || c == '\\':
-		return append(dst, '\\', c)
-	case c < 0x20:
-		return keyAppendUEscape(dst, rune(c))
-	}
-	return append(dst, c)
-}
-
-func keyAppendUEscape(dst []byte, r rune) []byte {
-	const lowerHex = "0123456789abcdef"
-	return append(dst, '\\', 'u', lowerHex[r>>12&15], lowerHex[r>>8&15], lowerHex[r>>4&15], lowerHex[r&15])
-}
-
-func keyHex4(src []byte, i int) (rune, bool) {
-	if i+4 > len(src) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range src[i : i+4] {
-		d, ok := keyUnhex(c)
-		if !ok {
-			return 0, false
-		}
-		r = r<<4 | rune(d)
-	}
-	return r, true
 }

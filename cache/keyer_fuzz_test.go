@@ -115,6 +115,10 @@ func FuzzNormalizeURL(f *testing.F) {
 		if a != b {
 			t.Fatalf("Key(%q) != Key(normalised %q)", s, canon)
 		}
+		// One key, one stored URL.
+		if ra, rb := k.RedactURL(u), k.RedactURL(v); ra != rb {
+			t.Fatalf("same key, different stored URLs: %q -> %q, %q -> %q", s, ra, canon, rb)
+		}
 	})
 }
 
@@ -159,6 +163,8 @@ func keyDecodeJSON(t *testing.T, b []byte) any {
 func FuzzRedactURL(f *testing.F) {
 	f.Add("https://u:p@h/p?api_key=s1&ts=s2&X-API-KEY=s3&ok=1#frag")
 	f.Add("http://tok@h/?%61pikey=s&access_token&=x&&")
+	f.Add("HTTP://sk_live:@H:80/a/../b/%7e?z=%zz&a=1+2&A=3")
+	f.Add("https://:pw@[fe80::1%25en0]:443/")
 	k := NewKeyer(KeyOptions{IgnoredParams: []string{"ts"}})
 	f.Fuzz(func(t *testing.T, s string) {
 		u, err := url.Parse(s)
@@ -168,18 +174,34 @@ func FuzzRedactURL(f *testing.F) {
 		out := k.RedactURL(u)
 		v, err := url.Parse(out)
 		if err != nil {
+			if u.Scheme != "" && u.Host != "" {
+				t.Fatalf("RedactURL(%q) = %q does not parse: %v", s, out, err)
+			}
 			return
 		}
 		if v.Fragment != "" {
 			t.Fatalf("fragment kept: %q -> %q", s, out)
 		}
-		if p, ok := v.User.Password(); ok && p != Redacted {
-			t.Fatalf("password kept: %q -> %q", s, out)
+		if v.User != nil && (v.User.Username() != Redacted || v.User.String() != Redacted) {
+			t.Fatalf("userinfo kept: %q -> %q", s, out)
 		}
+		if (v.User != nil) != (u.User != nil) && u.Opaque == "" {
+			t.Fatalf("userinfo presence changed: %q -> %q", s, out)
+		}
+		e := k.c.encoder()
+		defer k.c.release(e)
 		for _, pair := range strings.Split(v.RawQuery, "&") {
-			name, value, ok := strings.Cut(pair, "=")
-			if ok && k.c.redactParam(name) && value != Redacted {
+			name, value, _ := strings.Cut(pair, "=")
+			if k.c.ignoredParam(e, name) {
+				t.Fatalf("ignored %q kept in %q (from %q)", name, out, s)
+			}
+			if value != "" && k.c.sensitiveParam(e, name) && value != Redacted {
 				t.Fatalf("%q kept its value in %q (from %q)", name, out, s)
+			}
+		}
+		if u.Scheme != "" && u.Host != "" {
+			if again := k.RedactURL(v); again != out {
+				t.Fatalf("RedactURL not idempotent: %q -> %q -> %q", s, out, again)
 			}
 		}
 	})

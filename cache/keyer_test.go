@@ -392,102 +392,10 @@ func TestKeyAllocs(t *testing.T) {
 	}
 }
 
-func TestKeyAppendPath(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", "/"},
-		{"/", "/"},
-		{"/a/b/c/./../../g", "/a/g"},
-		{"mid/content=5/../6", "mid/6"},
-		{"/a/./b/../c", "/a/c"},
-		{"/..", "/"},
-		{"/../../x", "/x"},
-		{"/a/.", "/a/"},
-		{"/a/..", "/"},
-		{".", "/"},
-		{"..", "/"},
-		{"./a", "a"},
-		{"/a//b", "/a//b"},
-		{"/a%2fb", "/a%2Fb"},
-		{"/%7E%41%2d%5f%2E", "/~A-_."},
-		{"/%3a%40", "/%3A%40"},
-		{"/a%2E%2E/b", "/a../b"},
-		{"/%", "/%25"},
-		{"/%zz", "/%25zz"},
-		{"/%4", "/%254"},
-		{"/a b", "/a%20b"},
-		{"/\xff", "/%FF"},
-		{"/a..b/.c", "/a..b/.c"},
-		{"/a/...", "/a/..."},
-	}
-	for _, tt := range tests {
-		if got := string(keyAppendPath([]byte("prefix"), tt.in)); got != "prefix"+tt.want {
-			t.Errorf("keyAppendPath(%q) = %q, want %q", tt.in, strings.TrimPrefix(got, "prefix"), tt.want)
-		}
-	}
-}
-
-func TestKeyAppendHost(t *testing.T) {
-	tests := []struct{ scheme, in, want string }{
-		{"http", "Example.COM", "example.com"},
-		{"http", "example.com:80", "example.com"},
-		{"HTTP", "example.com:80", "example.com"},
-		{"http", "example.com:0080", "example.com"},
-		{"http", "example.com:443", "example.com:443"},
-		{"https", "example.com:443", "example.com"},
-		{"wss", "example.com:443", "example.com"},
-		{"ftp", "example.com:80", "example.com:80"},
-		{"http", "example.com:", "example.com"},
-		{"http", "example.com:8080", "example.com:8080"},
-		{"http", "[::1]:80", "[::1]"},
-		{"http", "[::1]:8080", "[::1]:8080"},
-		{"http", "[FE80::1]", "[fe80::1]"},
-		{"http", "[::1]", "[::1]"},
-		{"http", "::1", "::1"},
-		{"http", "h:x", "h:x"},
-		{"http", "", ""},
-	}
-	for _, tt := range tests {
-		if got := string(keyAppendHost(nil, tt.scheme, tt.in)); got != tt.want {
-			t.Errorf("keyAppendHost(%q, %q) = %q, want %q", tt.scheme, tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestKeyCanonicalJSON(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`1`, `1`},
-		{` -1.50e+3 `, `-1.50e+3`},
-		{`12345678901234567890123`, `12345678901234567890123`},
-		{`[ true , false , null ]`, `[true,false,null]`},
-		{`{}`, `{}`},
-		{`[]`, `[]`},
-		{`{"b":1,"a":2}`, `{"a":2,"b":1}`},
-		{`{"b":{"z":[{"d":1,"c":2}],"y":{}},"a":[]}`, `{"a":[],"b":{"y":{},"z":[{"c":2,"d":1}]}}`},
-		{`{"a":2,"b":0,"a":1}`, `{"a":2,"a":1,"b":0}`},
-		{`{"ts":1,"a":{"ts":2}}`, `{"a":{"ts":2}}`},
-		{`[{"ts":1}]`, `[{"ts":1}]`},
-		{`"\u0041\u00e9\/\n\"\\"`, `"Aé/\u000a\"\\"`},
-		{`"\b\f\r\t\u001F"`, `"\u0008\u000c\u000d\u0009\u001f"`},
-		{`"\ud83d\ude00"`, `"😀"`},
-		{`"\uD800x"`, `"\ud800x"`},
-		{`"\uDC00"`, `"\udc00"`},
-		{`"<&>"`, `"<&>"`},
-		{`{"\u0074s":1,"a":1}`, `{"a":1}`},
-		{`{"é":1,"e":2}`, `{"e":2,"é":1}`},
-	}
-	c := NewKeyer(KeyOptions{IgnoredParams: []string{"ts"}}).c
-	e := c.encoder()
-	defer c.release(e)
-	for _, tt := range tests {
-		if got := string(c.appendCanonicalJSON(e, nil, []byte(tt.in))); got != tt.want {
-			t.Errorf("canonical(%s) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestDefaultSensitiveNames(t *testing.T) {
 	want := []string{"Authorization", "Proxy-Authorization", "Cookie", "X-API-Key",
-		"X-Auth-Token", "api_key", "apikey", "access_token"}
+		"X-Auth-Token", "Private-Token", "Api-Key", "X-API-Token", "X-Access-Token",
+		"api_key", "apikey", "access_token"}
 	got := DefaultSensitiveNames()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("DefaultSensitiveNames() = %v, want %v", got, want)
@@ -536,4 +444,46 @@ func BenchmarkKey(b *testing.B) {
 			k.Key(r, body)
 		}
 	})
+}
+
+// TestDefaultSensitiveHeaders: each default sensitive header separates keys
+// without being matched, and its value is never stored, matched or not.
+func TestDefaultSensitiveHeaders(t *testing.T) {
+	plain := NewKeyer(KeyOptions{})
+	all := NewKeyer(KeyOptions{MatchAllHeaders: true})
+	for _, name := range []string{"Private-Token", "Api-Key", "X-API-Token", "X-Access-Token",
+		"Authorization", "X-API-Key", "X-Auth-Token", "private-token", "API-KEY"} {
+		t.Run(name, func(t *testing.T) {
+			a := withHeader(get("https://gitlab.example.com/api/v4/projects"), name, "S3cr3t-value-a")
+			b := withHeader(get("https://gitlab.example.com/api/v4/projects"), name, "S3cr3t-value-b")
+			none := get("https://gitlab.example.com/api/v4/projects")
+			for _, k := range []*Keyer{plain, all} {
+				ka, kb, kn := keyOf(t, k, a), keyOf(t, k, b), keyOf(t, k, none)
+				if ka == kb || ka == kn || kb == kn {
+					t.Errorf("keys do not separate on %s: %s %s %s", name, ka, kb, kn)
+				}
+			}
+			stored := all.StoredHeaders(a.build(t).Header)
+			if len(stored) != 1 {
+				t.Fatalf("StoredHeaders = %v, want the one header", stored)
+			}
+			for n, vs := range stored {
+				if strings.Join(vs, ",") != Redacted {
+					t.Errorf("StoredHeaders[%s] = %q, want %q", n, vs, Redacted)
+				}
+				if strings.Contains(n+strings.Join(vs, ","), "S3cr3t") {
+					t.Errorf("stored header leaks the value: %s: %q", n, vs)
+				}
+			}
+			if got := plain.StoredHeaders(a.build(t).Header); got != nil {
+				t.Errorf("unmatched header stored: %v", got)
+			}
+			// As query parameters, the same names are redacted from the
+			// stored URL too.
+			u, _ := url.Parse("https://h/?" + url.QueryEscape(name) + "=S3cr3t-value-a")
+			if got := plain.RedactURL(u); strings.Contains(got, "S3cr3t") {
+				t.Errorf("RedactURL(%q) = %q leaks the value", u, got)
+			}
+		})
+	}
 }

@@ -24,9 +24,12 @@ var ErrInvalidPattern = errors.New("restycache/cache: invalid URL pattern")
 // Host and path are matched separately, so a match respects the host's
 // boundaries. The part of the pattern before the first "/" is the host
 // pattern: it is matched against the whole host, case-insensitively, and
-// there "*" never crosses a "/". The ports 80 and 443, the defaults of
-// http and https, are dropped from the URL's host and from the host pattern
-// before matching. The rest of the pattern, from its first "/" on, is matched
+// there "*" never crosses a "/". The URL's host has its port dropped by the
+// rule of cache keys: an empty port, or the default port of the URL's
+// scheme (80 for http and ws, 443 for https and wss, leading zeros
+// allowed), so http://h:443/ keeps its port. The host pattern, which has
+// no scheme, has an empty port and the ports 80 and 443 dropped: the
+// pattern "h:443" selects https://h/ but not http://h:443/. The rest of the pattern, from its first "/" on, is matched
 // against the whole (escaped) path, followed by "?" and the raw query when
 // the URL has a query; an empty path counts as "/". Here "*" crosses "/" and
 // "?". A pattern without "/" matches every path of the hosts it names.
@@ -72,12 +75,15 @@ func CompileURLPattern(pattern string) (*URLPattern, error) {
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		host, path = rest[:i], rest[i:]
 	}
-	host = patternDropDefaultPort(strings.ToLower(host))
-	if host == "" {
-		return nil, fmt.Errorf("%w %q: empty host (use * for any host)", ErrInvalidPattern, pattern)
-	}
 	if strings.HasSuffix(host, ":") {
 		return nil, fmt.Errorf("%w %q: empty port", ErrInvalidPattern, pattern)
+	}
+	host = strings.ToLower(host)
+	if name, port := keySplitHost(host); port != "" && (keyIsDefaultPort("http", port) || keyIsDefaultPort("https", port)) {
+		host = name
+	}
+	if host == "" {
+		return nil, fmt.Errorf("%w %q: empty host (use * for any host)", ErrInvalidPattern, pattern)
 	}
 	return &URLPattern{pattern: pattern, host: host, path: path}, nil
 }
@@ -98,7 +104,13 @@ func (p *URLPattern) Match(u *url.URL) bool {
 	if p == nil || p.host == "" || u == nil {
 		return false
 	}
-	if !patternGlob(p.host, patternSubject{a: patternDropDefaultPort(u.Host)}, true) {
+	// The host as keyAppendHost normalises it, without building it:
+	// patternGlob folds the case.
+	name, port := keySplitHost(u.Host)
+	if port != "" && keyIsDefaultPort(u.Scheme, port) {
+		port = ""
+	}
+	if !patternGlob(p.host, patternSubject{a: name, b: port, sep: ':', withSep: port != ""}, true) {
 		return false
 	}
 	if p.path == "" {
@@ -108,34 +120,24 @@ func (p *URLPattern) Match(u *url.URL) bool {
 	if path == "" {
 		path = "/"
 	}
-	s := patternSubject{a: path}
+	s := patternSubject{a: path, sep: '?'}
 	if u.RawQuery != "" {
 		s.b = u.RawQuery
-		s.withQuery = true
+		s.withSep = true
 	}
 	return patternGlob(p.path, s, false)
 }
 
-// patternDropDefaultPort removes a trailing ":80" or ":443" from host.
-func patternDropDefaultPort(host string) string {
-	if strings.HasSuffix(host, ":80") {
-		return host[:len(host)-3]
-	}
-	if strings.HasSuffix(host, ":443") {
-		return host[:len(host)-4]
-	}
-	return host
-}
-
-// patternSubject is the string a, followed by "?" and b when withQuery is
+// patternSubject is the string a, followed by sep and b when withSep is
 // set, without building it.
 type patternSubject struct {
-	a, b      string
-	withQuery bool
+	a, b    string
+	sep     byte
+	withSep bool
 }
 
 func (s patternSubject) len() int {
-	if s.withQuery {
+	if s.withSep {
 		return len(s.a) + 1 + len(s.b)
 	}
 	return len(s.a)
@@ -146,7 +148,7 @@ func (s patternSubject) at(i int) byte {
 	case i < len(s.a):
 		return s.a[i]
 	case i == len(s.a):
-		return '?'
+		return s.sep
 	}
 	return s.b[i-len(s.a)-1]
 }

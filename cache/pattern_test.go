@@ -34,6 +34,24 @@ func TestURLPatternMatch(t *testing.T) {
 		{"example.com", "http://example.com:80/", true},
 		{"example.com", "https://example.com:443/", true},
 		{"example.com:443", "https://example.com/", true},
+		{"example.com:0443", "https://example.com/", true},
+		{"example.com:80", "http://example.com/", true},
+
+		// The URL's port is dropped by the key's rule: only its scheme's
+		// default (leading zeros allowed) and an empty port.
+		{"example.com", "http://example.com:080/", true},
+		{"example.com", "https://example.com:0443/", true},
+		{"example.com", "http://example.com:/", true},
+		{"example.com", "ws://example.com:80/", true},
+		{"example.com", "wss://example.com:443/", true},
+		{"example.com", "HTTP://example.com:80/", true},
+		{"example.com", "http://example.com:443/", false},
+		{"example.com", "https://example.com:80/", false},
+		{"example.com", "ftp://example.com:80/", false},
+		{"example.com:443", "http://example.com:443/", false},
+		{"example.com:*", "http://example.com:443/", true},
+		{"example.com:*", "http://example.com:80/", false},
+		{"[::1]", "http://[::1]:80/", true},
 		{"example.com", "http://example.com:8080/", false},
 		{"example.com:8080", "http://example.com:8080/x", true},
 		{"example.com:8080", "http://example.com/x", false},
@@ -169,8 +187,8 @@ func FuzzURLPattern(f *testing.F) {
 			t.Fatal("Match not deterministic")
 		}
 		// A pattern that matches must keep the host boundary: its literal
-		// host (no '*') equals the URL's host.
-		host := strings.ToLower(patternDropDefaultPort(u.Host))
+		// host (no '*') equals the URL's host as the key normalises it.
+		host := string(keyAppendHost(nil, u.Scheme, u.Host))
 		if got && !strings.Contains(p.host, "*") && host != p.host {
 			t.Fatalf("%q matched host %q", pattern, u.Host)
 		}

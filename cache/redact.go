@@ -1,77 +1,95 @@
 package cache
 
 import (
+	"bytes"
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"strings"
 )
 
-// Redacted is what replaces a secret or ignored value in a stored URL or
-// stored request header.
+// Redacted is what replaces a secret in a stored URL (a sensitive
+// parameter's value, the whole userinfo) and a sensitive or ignored value
+// in a stored request header.
 const Redacted = "REDACTED"
 
-// RedactURL returns u as it may be stored with an entry: the values of
-// ignored and sensitive query parameters replaced by Redacted (other pairs
-// keep their order and encoding), a userinfo password replaced by Redacted
-// (and a username given without a password, which is usually a token,
-// replaced too), and the fragment dropped. u itself is not modified.
-// RedactURL returns "" when u is nil.
+// RedactURL returns u as it is stored with an entry: in the normal form
+// that Key hashes (see Key), so that two URLs with the same key are stored
+// as the same URL, and without secrets. Precisely, the scheme and host are
+// lower-cased, an empty or default port is dropped, the path's dot-segments
+// are removed and its percent-encoding normalised, the fragment is dropped,
+// and the query's pairs are sorted by decoded name and value (duplicates
+// kept, empty pairs dropped) and written in one escaping ("name=value",
+// space as '+'). Ignored parameters are left out, as they are of the key;
+// the non-empty value of a sensitive parameter is replaced by Redacted; and
+// any userinfo, whatever its form ("user", "user:pass", "user:", ":pass"),
+// is replaced by Redacted as a whole. (Credentials still separate keys:
+// Key hashes them.) u itself is not modified. RedactURL returns "" when u
+// is nil.
 func (k *Keyer) RedactURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
 	c := k.config()
-	v := *u
-	v.Fragment, v.RawFragment = "", ""
-	if v.User != nil {
-		if _, ok := v.User.Password(); ok {
-			v.User = url.UserPassword(v.User.Username(), Redacted)
-		} else if v.User.Username() != "" {
-			v.User = url.User(Redacted)
-		}
-	}
-	v.RawQuery = c.redactQuery(v.RawQuery)
-	return v.String()
-}
+	e := c.encoder()
+	defer c.release(e)
+	n := c.normalizeURL(e, u, u.Host)
 
-// redactQuery replaces the values of ignored and sensitive pairs of a raw
-// query by Redacted.
-func (c *keyConfig) redactQuery(raw string) string {
-	var b strings.Builder
-	changed := false
-	for rest, first := raw, true; ; first = false {
-		pair, next, more := strings.Cut(rest, "&")
-		if !first {
-			b.WriteByte('&')
+	size := len(n.scheme) + len(n.host) + len(n.path) + len(u.RawQuery) + len("://"+Redacted+"@/?")
+	b := make([]byte, 0, size+size/4)
+	if len(n.scheme) > 0 {
+		b = append(b, n.scheme...)
+		b = append(b, ':')
+	}
+	switch {
+	case n.opaque:
+		b = append(b, n.path...)
+	case len(n.scheme) > 0 || len(n.host) > 0 || n.user != nil:
+		b = append(b, "//"...)
+		if n.user != nil {
+			b = append(b, Redacted+"@"...)
 		}
-		name, _, hasValue := strings.Cut(pair, "=")
-		if hasValue && c.redactParam(name) {
-			b.WriteString(name)
-			b.WriteString("=" + Redacted)
-			changed = true
+		b = keyAppendEscapedHost(b, n.host)
+		if len(n.path) > 0 && n.path[0] != '/' {
+			b = append(b, '/')
+		}
+		b = append(b, n.path...)
+	default:
+		// A relative reference: a ':' in its first segment would read as
+		// a scheme.
+		first := n.path
+		if i := bytes.IndexByte(first, '/'); i >= 0 {
+			first = first[:i]
+		}
+		if bytes.IndexByte(first, ':') >= 0 {
+			b = append(b, "./"...)
+		}
+		b = append(b, n.path...)
+	}
+	for i, p := range n.pairs {
+		if i == 0 {
+			b = append(b, '?')
 		} else {
-			b.WriteString(pair)
+			b = append(b, '&')
 		}
-		if !more {
-			break
+		b = keyAppendQueryComponent(b, p.name)
+		b = append(b, '=')
+		if p.value != "" && c.sensitiveParam(e, p.name) {
+			b = append(b, Redacted...)
+		} else {
+			b = keyAppendQueryComponent(b, p.value)
 		}
-		rest = next
 	}
-	if !changed {
-		return raw
-	}
-	return b.String()
+	return string(b)
 }
 
-// redactParam reports whether the value of the raw (encoded) parameter name
-// must not be stored.
-func (c *keyConfig) redactParam(raw string) bool {
-	name := string(keyAppendUnescape(nil, raw))
-	if _, ok := c.ignParam[name]; ok {
-		return true
+// sensitiveParam reports whether the raw (encoded) parameter name, once
+// decoded, is a sensitive name.
+func (c *keyConfig) sensitiveParam(e *keyEncoder, raw string) bool {
+	e.tmp = keyAppendUnescape(e.tmp[:0], raw)
+	for i, ch := range e.tmp {
+		e.tmp[i] = keyLowerByte(ch)
 	}
-	_, ok := c.sensitive[keyLower(name)]
+	_, ok := c.sensitive[string(e.tmp)]
 	return ok
 }
 

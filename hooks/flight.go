@@ -8,9 +8,94 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/restycache/restycache/cache"
 )
+
+// group is the set of origin fetches in progress, one per key: a small
+// singleflight. golang.org/x/sync/singleflight does not serve here: a
+// flight's fetch must run detached from every caller (no deadline, no
+// Cancel channel, no httptrace hooks) under a context that Close cancels
+// and waits for; a new leader must recheck the store before fetching; a
+// panic must become every waiter's error (singleflight's DoChan re-panics
+// on a goroutine of its own, which kills the process); and an answer too
+// large to share must be handed, still streaming, to the one caller that
+// started it.
+type group struct {
+	base   context.Context // cancelled by close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	flights map[cache.Key]*flight
+	closed  bool
+}
+
+func (g *group) init() {
+	g.base, g.cancel = context.WithCancel(context.Background())
+	g.flights = make(map[cache.Key]*flight)
+}
+
+// join returns the flight in progress for key, or starts one and reports
+// leader; a leader must call run. It returns nil once the group is closed.
+func (g *group) join(key cache.Key) (f *flight, leader bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil, false
+	}
+	if f := g.flights[key]; f != nil {
+		return f, false
+	}
+	f = &flight{done: make(chan struct{})}
+	g.flights[key] = f
+	g.wg.Add(1)
+	return f, true
+}
+
+// run runs fn for the flight f of key on a goroutine of its own, with a
+// context detached from every caller and bounded by timeout. Whatever fn
+// does, panics included, f lands: its waiters wake and the key is free for
+// a new flight. The context lives on, after f lands, while an answer handed
+// off still streams (f.streaming); closing that answer ends it.
+func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx context.Context, cancel context.CancelFunc)) {
+	ctx, cancel := context.WithTimeout(g.base, timeout)
+	go func() {
+		defer g.wg.Done()
+		defer func() {
+			if !f.streaming {
+				cancel()
+			}
+		}()
+		defer g.land(key, f)
+		defer func() {
+			if r := recover(); r != nil {
+				f.entry, f.err = nil, fmt.Errorf("restycache: shared fetch panicked: %v", r)
+			}
+		}()
+		fn(ctx, cancel)
+	}()
+}
+
+// land removes the finished flight f and wakes its waiters.
+func (g *group) land(key cache.Key, f *flight) {
+	g.mu.Lock()
+	if g.flights[key] == f {
+		delete(g.flights, key)
+	}
+	g.mu.Unlock()
+	close(f.done)
+}
+
+// close stops new flights, cancels those in progress and waits for them.
+func (g *group) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.cancel()
+	g.wg.Wait()
+}
 
 // flight is one origin fetch for a key, shared by the concurrent requests
 // for that key (request coalescing) or run in the background
@@ -21,8 +106,8 @@ type flight struct {
 	waiters atomic.Int32 // requests waiting for it, the leader included
 
 	entry     *cache.Entry // the answer, body included; stored or not
-	status    Status       // StatusMiss, StatusRevalidated, or StatusHit from a recheck
-	stored    cache.Key    // where entry was stored; empty when not stored
+	status    Status       // StatusMiss, StatusRevalidated, StatusStale, or StatusHit from a recheck
+	stored    cache.Key    // where entry is stored; empty when not stored
 	err       error
 	fallback  bool // the answer cannot be shared (too large): fetch alone
 	streaming bool // its context lives on with the answer handed off
@@ -66,40 +151,15 @@ func (f *flight) take() *http.Response {
 	return resp
 }
 
-// join returns the flight in progress for key, or starts one and reports
-// leader. It returns nil once the Transport is closed.
-func (t *Transport) join(key cache.Key) (f *flight, leader bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return nil, false
-	}
-	if f := t.flights[key]; f != nil {
-		return f, false
-	}
-	f = &flight{done: make(chan struct{})}
-	t.flights[key] = f
-	t.wg.Add(1)
-	return f, true
-}
-
 // shared answers c through the flight for its key, starting one when none
 // is in progress. ok is false when c must fetch alone.
 func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, err error, ok bool) {
-	f, leader := t.join(c.key)
+	f, leader := t.flights.join(c.key)
 	if f == nil {
 		return nil, nil, false
 	}
 	if leader {
-		// A flight for this key may have landed between our read and
-		// join: what it stored answers us, and anyone who joined since.
-		if e := t.lookup(c); e != nil && t.usable(e, t.now(), &c.cc) {
-			f.entry, f.status, f.stored = e, StatusHit, c.entryKey
-			t.land(f, c.key)
-			t.wg.Done()
-		} else {
-			t.launch(f, c, entry)
-		}
+		t.launch(f, c, entry, true)
 	}
 	f.waiters.Add(1)
 	ctx := c.req.Context()
@@ -117,7 +177,7 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 		if resp := f.take(); resp != nil {
 			closeRequestBody(c.req)
 			resp.Request = c.req
-			c.st.record(Result{Status: StatusMiss, Key: c.key})
+			t.record(c, Result{Status: StatusMiss, Key: c.key})
 			return resp, nil, true
 		}
 	}
@@ -140,7 +200,7 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 	if f.stored != "" {
 		res.Key, res.StoredAt, res.ExpiresAt = f.stored, f.entry.StoredAt, f.entry.ExpiresAt
 	}
-	c.st.record(res)
+	t.record(c, res)
 	return t.response(c.req, f.entry, true, now), nil, true
 }
 
@@ -154,95 +214,88 @@ func (t *Transport) revalidateInBackground(c *call, entry *cache.Entry) {
 		t.log.Debug("restycache: background revalidation skipped: all workers busy", "key", string(c.key))
 		return
 	}
-	f, leader := t.join(c.key)
+	f, leader := t.flights.join(c.key)
 	if !leader {
 		<-t.workers
 		return
 	}
 	f.leaderGone = true // nobody waits for a background revalidation
-	t.launch(f, c, entry, func() { <-t.workers })
+	t.launch(f, c, entry, false, func() { <-t.workers })
 }
 
-// launch starts f's fetch for c on its own goroutine. The request is copied
-// now, with a context of its own, so the caller may return and reuse its
-// request while the fetch goes on.
-func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, after ...func()) {
-	ctx, cancel := context.WithTimeout(t.base, t.bgTimeout)
-	out := c.req.Clone(ctx)
-	if c.body != nil {
-		body := c.body
-		out.Body = io.NopCloser(bytes.NewReader(body))
-		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		out.ContentLength = int64(len(body))
-	} else if out.Body != nil {
-		out.Body = http.NoBody
-	}
+// launch starts f's fetch for c. The request is copied now, carrying
+// nothing of its caller's cancellation (no deadline, no Cancel channel, no
+// httptrace hooks, no State), so the caller may return while the fetch goes
+// on. With recheck, the flight first looks in the store again: a flight
+// that landed between the caller's read and its join answers it.
+func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool, after ...func()) {
 	fc := *c
-	fc.req = out
 	fc.st = nil
-	go func() {
-		defer t.wg.Done()
-		defer func() {
-			if !f.streaming {
-				cancel()
-			}
-		}()
+	t.flights.run(c.key, f, t.cfg.BackgroundTimeout, func(ctx context.Context, cancel context.CancelFunc) {
 		for _, fn := range after {
 			defer fn()
 		}
-		defer t.land(f, c.key)
-		defer func() {
-			if r := recover(); r != nil {
-				f.entry, f.err = nil, fmt.Errorf("restycache: shared fetch panicked: %v", r)
-				t.log.Error("restycache: shared fetch panicked", "key", string(fc.key), "panic", r)
+		fc.req = detachedRequest(ctx, c.req, c.body)
+		if recheck {
+			if e := t.lookup(&fc); e != nil && t.usable(e, t.now(), &fc.cc) {
+				f.entry, f.status, f.stored = e, StatusHit, fc.entryKey
+				return
 			}
-		}()
+		}
 		t.fly(f, &fc, entry, cancel)
-		if f.err != nil {
+		if f.err != nil && t.flights.base.Err() == nil { // not stopped by Close
 			t.log.Warn("restycache: shared or background fetch failed", "key", string(fc.key), "error", f.err)
 		}
-	}()
+	})
 }
 
-// land removes the finished flight f and wakes its waiters.
-func (t *Transport) land(f *flight, key cache.Key) {
-	t.mu.Lock()
-	if t.flights[key] == f {
-		delete(t.flights, key)
+// detachedRequest returns a copy of req under ctx, with its body replayed
+// from body, and without the legacy Cancel channel that net/http's client
+// timeout sets on requests to RoundTrippers other than *http.Transport.
+func detachedRequest(ctx context.Context, req *http.Request, body []byte) *http.Request {
+	out := req.Clone(ctx)
+	out.Cancel = nil //nolint:staticcheck // the deprecated channel must not reach a shared fetch
+	switch {
+	case body != nil:
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		out.ContentLength = int64(len(body))
+	case out.Body != nil:
+		out.Body = http.NoBody
 	}
-	t.mu.Unlock()
-	close(f.done)
+	return out
 }
 
-// fly fetches c from the origin, conditionally when entry has validators,
-// reads the whole answer, stores it when storable, and records the result
-// in f.
+// fly consumes one exchange for the flight f: it reads the whole answer,
+// stores it when storable, and records the result in f. An answer too
+// large to share is handed, still streaming, to the flight's leader.
 func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.CancelFunc) {
-	out := conditional(c.req, entry)
-	requestTime := t.now()
-	resp, err := t.Upstream().RoundTrip(out)
+	o, err := t.exchange(c, entry)
 	if err != nil {
 		f.err = err
 		return
 	}
-	responseTime := t.now()
-	if out != c.req && resp.StatusCode == http.StatusNotModified {
-		discard(resp)
-		f.entry = t.refreshed(c, entry, resp.Header, requestTime, responseTime)
-		f.status, f.stored = StatusRevalidated, c.entryKey
+	f.status = o.status
+	if o.serve != nil {
+		f.entry = o.serve
+		if o.status == StatusRevalidated {
+			f.stored = c.entryKey
+		}
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
+	resp := o.resp
+	limit := t.cfg.MaxBodySize
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		resp.Body.Close()
 		f.err = fmt.Errorf("restycache: read response body: %w", err)
 		return
 	}
-	if int64(len(body)) > t.maxBody {
+	if int64(len(body)) > limit {
 		// Too large to share or store: the leader gets it as it streams,
 		// the others fetch alone. The fetch's context lives until the
 		// body is closed.
-		t.log.Info("restycache: response body too large to store", "key", string(c.key), "max", t.maxBody)
+		t.log.Info("restycache: response body too large to store", "key", string(c.key), "max", limit)
 		f.fallback, f.streaming = true, true
 		rest := resp.Body
 		resp.Body = &streamBody{Reader: io.MultiReader(bytes.NewReader(body), rest), rest: rest, cancel: cancel}
@@ -250,19 +303,14 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 		return
 	}
 	resp.Body.Close()
-	f.status = StatusMiss
-	e := t.newEntry(c, resp, requestTime, responseTime)
+	e := o.entry
 	if e == nil {
-		if entry != nil && resp.StatusCode < 500 {
-			t.deleteKeys(t.base, c.entryKey)
-		}
 		e = unstoredEntry(resp)
-	} else {
-		f.stored = t.storedKey(c, e)
 	}
 	e.Body = body
-	if f.stored != "" {
-		t.save(c, e, f.stored)
+	if o.entry != nil {
+		f.stored = o.key
+		t.save(c, e, o.key)
 	}
 	f.entry = e
 }

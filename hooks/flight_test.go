@@ -53,9 +53,9 @@ func waitWaiters(t *testing.T, tr *Transport, key cache.Key, n int32) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		tr.mu.Lock()
-		f := tr.flights[key]
-		tr.mu.Unlock()
+		tr.flights.mu.Lock()
+		f := tr.flights.flights[key]
+		tr.flights.mu.Unlock()
 		if f != nil && f.waiters.Load() == n {
 			return
 		}
@@ -254,9 +254,9 @@ func TestFlightsAreReleasedWhenIdle(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	tr.mu.Lock()
-	n := len(tr.flights)
-	tr.mu.Unlock()
+	tr.flights.mu.Lock()
+	n := len(tr.flights.flights)
+	tr.flights.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d flights still tracked after %d distinct keys", n, keys)
 	}

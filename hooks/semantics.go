@@ -37,7 +37,7 @@ func (t *Transport) servableStale(e *cache.Entry, now time.Time, cc *cache.Direc
 func (t *Transport) inStaleWhileRevalidate(e *cache.Entry, now time.Time) bool {
 	window := e.StaleWhileRevalidate
 	if window == 0 {
-		window = t.swr
+		window = t.cfg.StaleWhileRevalidate
 	}
 	return window > 0 && mayServeStale(e) && staleness(e, now) <= window
 }
@@ -50,7 +50,7 @@ func (t *Transport) inStaleIfError(e *cache.Entry, now time.Time, cc *cache.Dire
 	if cc.StaleIfError.Present {
 		window = cc.StaleIfError.Duration
 	} else if window == 0 {
-		window = t.sie
+		window = t.cfg.StaleIfError
 	}
 	return window > 0 && mayServeStale(e) && staleness(e, now) <= window
 }

@@ -160,10 +160,11 @@ func (s *Store) CountHit(hit bool) {
 }
 
 // call runs one backend operation safely. On a request's path (bounded) it
-// is skipped while the backend is left alone, and limited to the Store's
-// timeout. A panic becomes an error wrapping ErrBackendPanic. Failures are
-// counted and reported, except a miss and the end of a context the caller
-// ended itself.
+// is skipped while the backend is left alone, limited to the Store's
+// timeout, and its failures are reported through the logger (management
+// calls return theirs to the caller). A panic becomes an error wrapping
+// ErrBackendPanic. Failures are counted, except a miss and the end of a
+// context the caller ended itself.
 func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.Context) error) (err error) {
 	if bounded {
 		if !s.brk.allow() {
@@ -195,7 +196,9 @@ func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.C
 			// Cancelled by the caller: not the backend's failure.
 		default:
 			s.failed[op].Add(1)
-			s.rep.fail(op, err)
+			if bounded { // management calls return their errors instead
+				s.rep.fail(op, err)
+			}
 		}
 	}()
 	return fn(ctx)

@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,12 +20,11 @@ const (
 	// DefaultMaxBodySize is the largest response body stored: 32 MiB.
 	// Larger responses pass through unstored.
 	DefaultMaxBodySize = 32 << 20
-	// DefaultStaleRetention is how long an entry that can still be used
-	// after it expired (it has validators or stale windows) is kept in
-	// storage past its expiry.
+	// DefaultStaleRetention is how long an entry that can be revalidated
+	// (it has an ETag or Last-Modified) is kept in storage past its
+	// expiry, beside its stale-while-revalidate and stale-if-error
+	// windows.
 	DefaultStaleRetention = 24 * time.Hour
-	// DefaultWriteTimeout bounds each storage write made for a response.
-	DefaultWriteTimeout = 10 * time.Second
 	// DefaultBackgroundTimeout bounds each shared or background origin
 	// fetch (request coalescing, stale-while-revalidate).
 	DefaultBackgroundTimeout = 30 * time.Second
@@ -40,32 +37,38 @@ const (
 // an only-if-cached request finds nothing usable stored.
 var ErrOnlyIfCached = errors.New("restycache: only-if-cached request and no cached response")
 
-// Config configures a Transport. Store, Keyer and Policy are required.
+// Config configures a Transport. Store is required; every other field has a
+// default, applied by NewTransport, that its comment states.
 type Config struct {
-	// Store holds the entries.
+	// Store holds the entries. It is required: NewTransport panics
+	// without one.
 	Store *Store
-	// Keyer derives cache keys and redacts what is stored.
+	// Keyer derives cache keys and redacts what is stored; nil means
+	// cache.NewKeyer(cache.KeyOptions{}).
 	Keyer *cache.Keyer
-	// Policy decides what is stored and for how long. With
+	// Policy decides what is stored and for how long; nil means the zero
+	// Policy (successful GET and HEAD responses, forever). With
 	// Policy.CacheControl the Transport is an RFC 9111 private cache.
 	Policy *cache.Policy
 	// Upstream sends requests the cache cannot answer; nil means
 	// http.DefaultTransport.
 	Upstream http.RoundTripper
-	// Logger receives cache failures that do not fail a request; nil
-	// discards them.
+	// Logger receives reports of trouble that does not fail a request
+	// (a shared fetch that failed, a response too large to store); nil
+	// means slog.Default(). Backend failures are the Store's to report.
 	Logger *slog.Logger
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
-	// MaxBodySize is the largest body stored; 0 means DefaultMaxBodySize.
+	// MaxBodySize is the largest response body stored, and the largest
+	// request body read to derive a key (a larger one makes the request
+	// uncacheable); 0 means DefaultMaxBodySize.
 	MaxBodySize int64
 	// StripSetCookie keeps Set-Cookie headers out of storage.
 	StripSetCookie bool
-	// StaleRetention is how long entries that can be revalidated are kept
-	// past their expiry; 0 means DefaultStaleRetention.
+	// StaleRetention is how long entries that can be revalidated (they
+	// have validators) are kept past their expiry; 0 means
+	// DefaultStaleRetention.
 	StaleRetention time.Duration
-	// WriteTimeout bounds each storage write; 0 means DefaultWriteTimeout.
-	WriteTimeout time.Duration
 	// StaleWhileRevalidate and StaleIfError are windows (RFC 5861) that
 	// apply to entries whose response set none. Zero means none.
 	StaleWhileRevalidate time.Duration
@@ -73,6 +76,12 @@ type Config struct {
 	// DisableCoalescing stops concurrent identical requests from sharing
 	// one origin fetch.
 	DisableCoalescing bool
+	// CrossProcessWait, when positive and the Store's backend is a
+	// backend.Locker, makes concurrent misses of one key in several
+	// processes share one origin fetch: one takes a lock in the backend
+	// and fetches, the others wait up to CrossProcessWait for its entry.
+	// Zero turns it off.
+	CrossProcessWait time.Duration
 	// BackgroundTimeout bounds shared and background fetches; 0 means
 	// DefaultBackgroundTimeout.
 	BackgroundTimeout time.Duration
@@ -81,70 +90,70 @@ type Config struct {
 	BackgroundWorkers int
 }
 
+// withDefaults returns cfg with its zero fields set to their defaults.
+func (cfg Config) withDefaults() Config {
+	if cfg.Store == nil {
+		panic("restycache/hooks: Config.Store is required")
+	}
+	if cfg.Keyer == nil {
+		cfg.Keyer = cache.NewKeyer(cache.KeyOptions{})
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = &cache.Policy{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	cfg.MaxBodySize = orDefault(cfg.MaxBodySize, DefaultMaxBodySize)
+	cfg.StaleRetention = orDefault(cfg.StaleRetention, DefaultStaleRetention)
+	cfg.BackgroundTimeout = orDefault(cfg.BackgroundTimeout, DefaultBackgroundTimeout)
+	cfg.BackgroundWorkers = orDefault(cfg.BackgroundWorkers, DefaultBackgroundWorkers)
+	return cfg
+}
+
 // Transport is a caching http.RoundTripper. It answers fresh hits from its
 // Store without contacting the origin, revalidates stale entries that have
 // validators, serves stale entries where allowed, shares one origin fetch
 // between concurrent identical requests, and stores storable responses. It
 // keeps net/http's RoundTripper contract: it never modifies the caller's
 // request, returns a non-nil body with a nil error for any HTTP status, and
-// closes request bodies.
+// closes request bodies. Nothing the cache does fails a request that the
+// origin answers: a failing backend makes it a pass-through.
 //
 // The per-request options come from the State in the request's context (see
 // WithState); without one, the Transport caches with the Config alone, so it
 // can serve a plain http.Client too. Close stops its background work.
 type Transport struct {
-	store          *Store
-	keyer          *cache.Keyer
-	policy         *cache.Policy
-	log            *slog.Logger
-	now            func() time.Time
-	maxBody        int64
-	stripSetCookie bool
-	retention      time.Duration
-	writeTimeout   time.Duration
-	swr, sie       time.Duration
-	coalesce       bool
-	bgTimeout      time.Duration
-	workers        chan struct{}
-
+	cfg      Config // defaults applied; read-only
+	store    *Store
+	keyer    *cache.Keyer
+	policy   *cache.Policy
+	log      *slog.Logger
+	now      func() time.Time
 	upstream atomic.Pointer[upstream]
-
-	base    context.Context // cancelled by Close
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	flights map[cache.Key]*flight
-	closed  bool
+	flights  group
+	workers  chan struct{}
 }
 
 type upstream struct{ rt http.RoundTripper }
 
-// NewTransport returns a Transport configured by cfg.
+// NewTransport returns a Transport configured by cfg. It panics when
+// cfg.Store is nil.
 func NewTransport(cfg Config) *Transport {
+	cfg = cfg.withDefaults()
 	t := &Transport{
-		store:          cfg.Store,
-		keyer:          cfg.Keyer,
-		policy:         cfg.Policy,
-		log:            cfg.Logger,
-		now:            cfg.Clock,
-		maxBody:        orDefault(cfg.MaxBodySize, DefaultMaxBodySize),
-		stripSetCookie: cfg.StripSetCookie,
-		retention:      orDefault(cfg.StaleRetention, DefaultStaleRetention),
-		writeTimeout:   orDefault(cfg.WriteTimeout, DefaultWriteTimeout),
-		swr:            cfg.StaleWhileRevalidate,
-		sie:            cfg.StaleIfError,
-		coalesce:       !cfg.DisableCoalescing,
-		bgTimeout:      orDefault(cfg.BackgroundTimeout, DefaultBackgroundTimeout),
-		workers:        make(chan struct{}, orDefault(cfg.BackgroundWorkers, DefaultBackgroundWorkers)),
-		flights:        make(map[cache.Key]*flight),
+		cfg:     cfg,
+		store:   cfg.Store,
+		keyer:   cfg.Keyer,
+		policy:  cfg.Policy,
+		log:     cfg.Logger,
+		now:     cfg.Clock,
+		workers: make(chan struct{}, cfg.BackgroundWorkers),
 	}
-	if t.log == nil {
-		t.log = slog.New(slog.DiscardHandler)
-	}
-	if t.now == nil {
-		t.now = time.Now
-	}
-	t.base, t.cancel = context.WithCancel(context.Background())
+	t.flights.init()
 	t.SetUpstream(cfg.Upstream)
 	return t
 }
@@ -177,11 +186,7 @@ func (t *Transport) Now() time.Time { return t.now() }
 // afterwards still work, without coalescing or background revalidation.
 // Close is idempotent and returns nil.
 func (t *Transport) Close() error {
-	t.mu.Lock()
-	t.closed = true
-	t.mu.Unlock()
-	t.cancel()
-	t.wg.Wait()
+	t.flights.close()
 	return nil
 }
 
@@ -231,7 +236,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if lifetime.IsDoNotCache() {
 		return t.forward(req, st)
 	}
-	req, body, ok, err := keyBody(req, t.maxBody)
+	req, body, ok, err := keyBody(req, t.cfg.MaxBodySize)
 	if err != nil {
 		return nil, fmt.Errorf("restycache: read request body: %w", err)
 	}
@@ -274,13 +279,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return t.serve(c, entry, StatusStale, now), nil
 		}
 	}
-	t.store.CountHit(false)
 	if c.onlyIfCached {
 		closeRequestBody(req)
-		st.record(Result{Status: StatusOnlyIfCachedMiss, Key: c.key})
+		t.record(c, Result{Status: StatusOnlyIfCachedMiss, Key: c.key})
 		return onlyIfCachedMiss(req), nil
 	}
-	if t.coalesce && !c.skipRead && !c.mustAsk {
+	if !t.cfg.DisableCoalescing && !c.skipRead && !c.mustAsk {
 		if resp, err, ok := t.shared(c, entry); ok {
 			return resp, err
 		}
@@ -343,9 +347,20 @@ func (t *Transport) headFromGet(c *call) *http.Response {
 // serve answers c with the stored entry e and records status.
 func (t *Transport) serve(c *call, e *cache.Entry, status Status, now time.Time) *http.Response {
 	closeRequestBody(c.req)
-	t.store.CountHit(true)
-	c.st.record(Result{Status: status, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
+	t.record(c, Result{Status: status, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
 	return t.response(c.req, e, false, now)
+}
+
+// record is the one place where the outcome of a request that used the
+// cache is recorded in its State and counted, from its final status.
+func (t *Transport) record(c *call, r Result) {
+	c.st.record(r)
+	switch r.Status {
+	case StatusHit, StatusStale, StatusRevalidated:
+		t.store.CountHit(true)
+	case StatusMiss, StatusRefresh, StatusCoalesced, StatusOnlyIfCachedMiss:
+		t.store.CountHit(false)
+	}
 }
 
 // forward sends req upstream without using the cache.
@@ -368,6 +383,12 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now
 		age := e.InitialAge + now.Sub(e.StoredAt)
 		header["Age"] = []string{strconv.FormatInt(int64(max(age, 0)/time.Second), 10)}
 	}
+	contentLength := int64(len(e.Body))
+	if len(e.Body) > 0 || header["Content-Length"] == nil {
+		header["Content-Length"] = []string{strconv.FormatInt(contentLength, 10)}
+	} else if n, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && n >= 0 && req.Method == http.MethodHead {
+		contentLength = n // a stored HEAD answer keeps the length it announced
+	}
 	proto, major, minor := e.Proto, 1, 1
 	switch proto {
 	case "", "HTTP/1.1":
@@ -385,7 +406,7 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now
 		ProtoMinor:    minor,
 		Header:        header,
 		Body:          newBodyReader(e.Body),
-		ContentLength: int64(len(e.Body)),
+		ContentLength: contentLength,
 		Request:       req,
 	}
 }

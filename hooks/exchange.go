@@ -27,48 +27,83 @@ func conditional(req *http.Request, entry *cache.Entry) *http.Request {
 	return out
 }
 
-// fetch asks the origin for c itself, conditionally when entry has
-// validators, and arranges for a storable answer to be stored as its body
-// is read.
-func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
+// outcome is the result of one exchange with the origin.
+type outcome struct {
+	// resp is the origin's answer with its body unread, when the caller
+	// gets it as the origin sent it (a miss or a refresh); nil when the
+	// answer comes from a stored entry (serve).
+	resp *http.Response
+	// serve is the entry that answers the request instead: the stored
+	// one confirmed by a 304, or served stale because the origin failed.
+	serve *cache.Entry
+	// entry is what resp is stored as, once its body is read, under key;
+	// nil when resp is not stored.
+	entry *cache.Entry
+	key   cache.Key
+	// status is what the exchange amounts to for the request.
+	status Status
+}
+
+// exchange asks the origin for c, conditionally when entry (what is stored
+// for c, or nil) has validators, and decides what becomes of the answer:
+// a 304 refreshes the stored entry (stored again or, no longer storable,
+// deleted); an error or a 5xx inside stale-if-error serves the stored entry;
+// a storable answer is to be stored under its (variant) key once its body is
+// read; an unstorable one deletes what was stored, unless the origin failed.
+// It is the one exchange that both the streaming path (fetch) and the
+// buffered, shared path (fly) consume.
+func (t *Transport) exchange(c *call, entry *cache.Entry) (outcome, error) {
 	out := conditional(c.req, entry)
 	requestTime := t.now()
 	resp, err := t.Upstream().RoundTrip(out)
 	responseTime := t.now()
 	if entry != nil && failed(resp, err) && t.inStaleIfError(entry, responseTime, &c.cc) {
 		discard(resp)
-		c.st.record(Result{Status: StatusStale, Key: c.entryKey, StoredAt: entry.StoredAt, ExpiresAt: entry.ExpiresAt})
-		return t.response(c.req, entry, false, responseTime), nil
+		return outcome{serve: entry, status: StatusStale}, nil
 	}
 	if err != nil {
-		return nil, err
+		return outcome{}, err
 	}
 	if out != c.req && resp.StatusCode == http.StatusNotModified {
 		discard(resp)
-		e := t.refreshed(c, entry, resp.Header, requestTime, responseTime)
-		c.st.record(Result{Status: StatusRevalidated, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
-		return t.response(c.req, e, true, responseTime), nil
+		return outcome{serve: t.refreshed(c, entry, resp.Header, requestTime, responseTime), status: StatusRevalidated}, nil
 	}
-
-	status := StatusMiss
+	o := outcome{resp: resp, status: StatusMiss}
 	if c.mustAsk {
-		status = StatusRefresh
+		o.status = StatusRefresh
 	}
-	e := t.newEntry(c, resp, requestTime, responseTime)
-	if e == nil {
-		if entry != nil { // the stored answer is no longer what the origin says
-			t.deleteKeys(c.req.Context(), c.entryKey)
-		}
-		c.st.record(Result{Status: status, Key: c.key})
+	if o.entry = t.newEntry(c, resp, requestTime, responseTime); o.entry != nil {
+		o.key = t.storedKey(c, o.entry)
+	} else if entry != nil && resp.StatusCode < 500 {
+		// The stored answer is no longer what the origin says.
+		t.deleteKeys(c.req.Context(), c.entryKey)
+	}
+	return o, nil
+}
+
+// fetch answers c from the origin itself, streaming the answer to the
+// caller and storing it, when storable, as its body is read to its end.
+func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
+	o, err := t.exchange(c, entry)
+	if err != nil {
+		return nil, err
+	}
+	if o.serve != nil {
+		t.record(c, Result{Status: o.status, Key: c.entryKey, StoredAt: o.serve.StoredAt, ExpiresAt: o.serve.ExpiresAt})
+		return t.response(c.req, o.serve, o.status == StatusRevalidated, t.now()), nil
+	}
+	resp := o.resp
+	if o.entry == nil {
+		t.record(c, Result{Status: o.status, Key: c.key})
 		return resp, nil
 	}
-	key := t.storedKey(c, e)
-	c.st.record(Result{Status: status, Key: key, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
+	t.record(c, Result{Status: o.status, Key: o.key, StoredAt: o.entry.StoredAt, ExpiresAt: o.entry.ExpiresAt})
 	if resp.Body == nil || resp.Body == http.NoBody || c.req.Method == http.MethodHead {
-		t.save(c, e, key)
+		t.save(c, o.entry, o.key)
 		return resp, nil
 	}
-	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: e, key: key, buf: make([]byte, 0, initialCapacity(resp.ContentLength, t.maxBody))}
+	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: o.entry, key: o.key,
+		buf: make([]byte, 0, initialCapacity(resp.ContentLength, t.cfg.MaxBodySize))}
 	return resp, nil
 }
 
@@ -95,7 +130,9 @@ func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Head
 		header = make(http.Header)
 	}
 	for name, values := range notModified {
-		if (unstoredHeader(name) && name != "Age") || name == "Content-Encoding" || name == "Content-Range" {
+		switch {
+		case name == "Age":
+		case unstoredHeader(name), name == "Content-Encoding", name == "Content-Range", name == "Content-Length":
 			continue
 		}
 		header[name] = values
@@ -121,7 +158,7 @@ func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Head
 // resp must not be stored.
 func (t *Transport) newEntry(c *call, resp *http.Response, requestTime, responseTime time.Time) *cache.Entry {
 	fr := t.policy.Freshness(c.lifetime, resp, requestTime, responseTime)
-	if !fr.Store || fr.Flags.Has(cache.FlagVaryAll) {
+	if !fr.Store {
 		return nil
 	}
 	e := &cache.Entry{
@@ -143,9 +180,13 @@ func (t *Transport) newEntry(c *call, resp *http.Response, requestTime, response
 	if e.Status == "" {
 		e.Status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
-	if t.policy.CacheControl {
-		e.Vary, _ = cache.ParseVary(resp.Header)
+	// Vary decides which stored response matches a request in both
+	// modes; the mode decides freshness only.
+	vary, all := cache.ParseVary(resp.Header)
+	if all {
+		return nil // "Vary: *" never matches a later request
 	}
+	e.Vary = vary
 	e.ETag, e.LastModified = validators(e.Header)
 	if c.req.Response != nil && !c.customKey {
 		e.Aliases = t.redirectAliases(c.req)
@@ -180,11 +221,12 @@ func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) {
 // saveAt stores e under key for as long as e needs.
 func (t *Transport) saveAt(key cache.Key, e *cache.Entry) { t.saveUntil(key, e, t.keepUntil(e)) }
 
-// saveUntil stores e under key until the given time, with its own timeout,
-// detached from any request: a stored response must not be lost because its
-// caller went away.
+// saveUntil stores e under key until the given time. The Store bounds the
+// write by its timeout, detached from the caller's cancellation (a stored
+// response must not be lost because its caller went away), and reports a
+// failure.
 func (t *Transport) saveUntil(key cache.Key, e *cache.Entry, until time.Time) {
-	if t.stripSetCookie && e.Header["Set-Cookie"] != nil {
+	if t.cfg.StripSetCookie && e.Header["Set-Cookie"] != nil {
 		stripped := *e
 		stripped.Header = e.Header.Clone()
 		delete(stripped.Header, "Set-Cookie")
@@ -211,9 +253,9 @@ func (t *Transport) keepUntil(e *cache.Entry) time.Time {
 	if e.ExpiresAt.IsZero() {
 		return time.Time{}
 	}
-	extra := max(e.StaleWhileRevalidate, e.StaleIfError, t.swr, t.sie)
+	extra := max(e.StaleWhileRevalidate, e.StaleIfError, t.cfg.StaleWhileRevalidate, t.cfg.StaleIfError)
 	if e.HasValidators() {
-		extra = max(extra, t.retention)
+		extra = max(extra, t.cfg.StaleRetention)
 	}
 	return e.ExpiresAt.Add(extra)
 }
@@ -233,10 +275,10 @@ type captureBody struct {
 func (b *captureBody) Read(p []byte) (int, error) {
 	n, err := b.src.Read(p)
 	if !b.done {
-		if int64(len(b.buf)+n) > b.t.maxBody {
+		if int64(len(b.buf)+n) > b.t.cfg.MaxBodySize {
 			b.done = true
 			b.buf = nil
-			b.t.log.Info("restycache: response body too large to store", "key", string(b.c.key), "max", b.t.maxBody)
+			b.t.log.Info("restycache: response body too large to store", "key", string(b.c.key), "max", b.t.cfg.MaxBodySize)
 		} else {
 			b.buf = append(b.buf, p[:n]...)
 		}
@@ -280,12 +322,11 @@ func storedHeader(h http.Header) http.Header {
 }
 
 // unstoredHeader reports whether a response header is left out of entries:
-// hop-by-hop headers and Content-Length, which the served body's length
-// replaces.
+// hop-by-hop headers, and Age, which is kept as the entry's initial age.
 func unstoredHeader(name string) bool {
 	switch name {
 	case "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection",
-		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Age":
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Age":
 		return true
 	}
 	return false

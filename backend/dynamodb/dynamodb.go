@@ -78,6 +78,11 @@ const DefaultCompressAbove = 32 << 10
 // counting attribute names and values.
 const MaxItemSize = 400 << 10
 
+// MaxKeySize is the longest key DynamoDB takes as a partition key, in
+// bytes. Set refuses a longer key with an error wrapping
+// backend.ErrTooLarge, and Get reports it as a miss.
+const MaxKeySize = 2048
+
 // LockPrefix starts the key of every lock item of backend.Locker. Keys
 // starting with it are reserved: Set refuses them with ErrReservedKey.
 const LockPrefix = "\x00restycache-lock:"
@@ -443,6 +448,9 @@ func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(key) > MaxKeySize {
+		return nil, backend.ErrNotFound // it cannot have been stored
+	}
 	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &b.table, Key: b.itemKey(key), ConsistentRead: aws.Bool(true),
 	})
@@ -488,8 +496,8 @@ func tooLarge(err error) bool {
 // that is not after now deletes the key instead; the zero time stores the
 // entry without expiry. An entry whose item would still exceed
 // MaxItemSize is not stored: Set removes the older value and returns an
-// error wrapping backend.ErrTooLarge. A key starting with LockPrefix is
-// refused with ErrReservedKey.
+// error wrapping backend.ErrTooLarge, as is a key over MaxKeySize. A key
+// starting with LockPrefix is refused with ErrReservedKey.
 func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt time.Time) error {
 	c, err := b.conn(ctx)
 	if err != nil {
@@ -497,6 +505,9 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt t
 	}
 	if strings.HasPrefix(key, LockPrefix) {
 		return fmt.Errorf("restycache/dynamodb: set %q: %w", key, ErrReservedKey)
+	}
+	if len(key) > MaxKeySize {
+		return fmt.Errorf("restycache/dynamodb: set: a %d-byte key is over the %d-byte limit: %w", len(key), MaxKeySize, backend.ErrTooLarge)
 	}
 	if !expiresAt.IsZero() && !time.Now().Before(expiresAt) {
 		return b.deleteOne(ctx, c, "set", key)
@@ -574,7 +585,7 @@ func (b *Backend) Delete(ctx context.Context, keys ...string) error {
 	if err != nil {
 		return err
 	}
-	if len(keys) == 1 {
+	if len(keys) == 1 && len(keys[0]) <= MaxKeySize {
 		return b.deleteOne(ctx, c, "delete", keys[0])
 	}
 	return b.deleteBatch(ctx, c, "delete", keys)
@@ -598,7 +609,7 @@ func (b *Backend) deleteBatch(ctx context.Context, c *dynamodb.Client, op string
 		return nil
 	}
 	for _, k := range keys {
-		if seen[k] {
+		if seen[k] || len(k) > MaxKeySize { // a key too long was never stored
 			continue
 		}
 		seen[k] = true

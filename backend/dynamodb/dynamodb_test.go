@@ -307,6 +307,19 @@ func TestItemLayout(t *testing.T) {
 	if n, err := b.DeleteExpired(ctx); err != nil || n != 1 {
 		t.Errorf("DeleteExpired = %d, %v; want 1", n, err)
 	}
+	long := strings.Repeat("k", MaxKeySize+1)
+	if err := b.Set(ctx, long, []byte("v"), time.Time{}); !errors.Is(err, backend.ErrTooLarge) {
+		t.Errorf("Set of a %d-byte key = %v, want ErrTooLarge", len(long), err)
+	}
+	if _, err := b.Get(ctx, long); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("Get of a %d-byte key = %v, want ErrNotFound", len(long), err)
+	}
+	if err := b.Delete(ctx, long, "absent"); err != nil {
+		t.Errorf("Delete of a %d-byte key: %v", len(long), err)
+	}
+	if err := b.Set(ctx, long[:MaxKeySize], []byte("v"), time.Time{}); err != nil {
+		t.Errorf("Set of a %d-byte key: %v", MaxKeySize, err)
+	}
 	if err := b.Set(ctx, LockPrefix+"x", []byte("v"), time.Time{}); !errors.Is(err, ErrReservedKey) {
 		t.Errorf("Set of a reserved key = %v, want ErrReservedKey", err)
 	}

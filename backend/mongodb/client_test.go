@@ -7,13 +7,13 @@ import (
 	"github.com/restycache/restycache/internal/clienttest"
 )
 
-// TestClient runs the client's end-to-end suite over MongoDB: one
-// collection per store name in a database of this test's own, and a second
-// Backend (with a client of its own) for the same name.
+// TestClient runs the client's end-to-end suite over MongoDB: a database
+// of this test's own per store name, and a second Backend (with a client of
+// its own) for the same name.
 func TestClient(t *testing.T) {
 	uri := serverURI(t)
-	db := testDatabase(t, testClient(t))
+	dbFor := testDatabases(t, testClient(t))
 	clienttest.Run(t, func(t *testing.T, name string) backend.Storage {
-		return New(uri, Options{Database: db, Collection: name})
+		return New(uri, Options{Database: dbFor(name)})
 	})
 }

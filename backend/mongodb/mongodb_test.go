@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,31 +59,59 @@ func testClient(t testing.TB) *mongo.Client {
 // (go test runs packages, and so several Runs, in parallel on one server).
 func testDatabase(t testing.TB, c *mongo.Client) string {
 	t.Helper()
-	name := "rctest_mongodb_" + randomSuffix()
+	return testDatabases(t, c)("")
+}
+
+// testDatabases returns a function that names a database of this test's
+// own for each store name (the same one for the same name), dropping them
+// all at the test's cleanup. A database per store keeps the suites'
+// parallel subtests apart on FerretDB, whose SQLite storage takes one
+// write lock per database.
+func testDatabases(t testing.TB, c *mongo.Client) func(name string) string {
+	t.Helper()
+	base := "rctest_mongodb_" + randomSuffix()
+	var mu sync.Mutex
+	dbs := map[string]string{}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := c.Database(name).Drop(ctx); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, db := range dbs {
+			if err := c.Database(db).Drop(ctx); err != nil {
+				t.Errorf("drop test database %s: %v", db, err)
+			}
 		}
 	})
-	return name
+	return func(name string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		db, ok := dbs[name]
+		if !ok {
+			db = base
+			if name != "" {
+				db += "_" + name
+			}
+			dbs[name] = db
+		}
+		return db
+	}
 }
 
 func TestConformance(t *testing.T) {
 	uri := serverURI(t)
-	db := testDatabase(t, testClient(t))
+	dbFor := testDatabases(t, testClient(t))
 	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
 		// Each instance is a client of its own, as a second process would be.
-		return New(uri, Options{Database: db, Collection: name})
+		return New(uri, Options{Database: dbFor(name), Collection: name})
 	})
 }
 
 func TestConformanceFromClient(t *testing.T) {
 	c := testClient(t)
-	db := testDatabase(t, c)
+	dbFor := testDatabases(t, c)
 	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
-		return NewFromClient(c, Options{Database: db, Collection: name})
+		return NewFromClient(c, Options{Database: dbFor(name), Collection: name})
 	})
 }
 

@@ -14,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/restycache/restycache"
 	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/backend/dragonfly"
+	rcdynamo "github.com/restycache/restycache/backend/dynamodb"
+	rcmongo "github.com/restycache/restycache/backend/mongodb"
 	rcredis "github.com/restycache/restycache/backend/redis"
 )
 
@@ -52,6 +55,13 @@ var sharedBackends = []struct {
 	{"redis-cluster", "RESTYCACHE_REDIS_CLUSTER_ADDRS", func(addrs, prefix string) backend.Storage {
 		c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: strings.Split(addrs, ","), ContextTimeoutEnabled: true})
 		return rcredis.NewFromClient(c, rcredis.Options{Prefix: prefix})
+	}},
+	{"mongodb", "RESTYCACHE_MONGODB_URI", func(uri, prefix string) backend.Storage {
+		return rcmongo.New(uri, rcmongo.Options{Database: prefix})
+	}},
+	{"dynamodb", "RESTYCACHE_DYNAMODB_ENDPOINT", func(endpoint, prefix string) backend.Storage {
+		return rcdynamo.New(prefix, rcdynamo.Options{Endpoint: endpoint, Region: "us-east-1", CreateTable: true,
+			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	}},
 }
 

@@ -23,21 +23,8 @@ import (
 	rcdynamo "github.com/restycache/restycache/backend/dynamodb"
 	rcmongo "github.com/restycache/restycache/backend/mongodb"
 	rcredis "github.com/restycache/restycache/backend/redis"
+	"github.com/restycache/restycache/internal/testenv"
 )
-
-// serverEnv returns the address a CI script exported in the variable name,
-// skipping the test when it is unset, or failing it under CI=true.
-func serverEnv(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set (CI=true): .ci/run exports it", name)
-		}
-		t.Skipf("%s is not set", name)
-	}
-	return v
-}
 
 // sharedBackends are the backends that processes share through a server,
 // by the variable holding the server's address. Each is opened with the
@@ -83,7 +70,7 @@ func TestCrossProcessCoalescing(t *testing.T) {
 	}
 	for _, sb := range sharedBackends {
 		t.Run(sb.name, func(t *testing.T) {
-			serverEnv(t, sb.env)
+			testenv.Require(t, sb.env)
 			release := make(chan struct{})
 			body := strings.Repeat("shared answer ", 100)
 			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 	"github.com/restycache/restycache/backend/filesystem"
 	"github.com/restycache/restycache/backend/memory"
 	"github.com/restycache/restycache/backend/sqlite"
+	"github.com/restycache/restycache/internal/testenv"
 )
 
 // Load test sizes: workers × requests each, over loadURLs URLs.
@@ -41,7 +42,7 @@ func TestLoad(t *testing.T) {
 		{"filesystem", func(t *testing.T) backend.Storage { return filesystem.New(t.TempDir()) }, true},
 	}
 	for _, sb := range sharedBackends {
-		open := func(t *testing.T) backend.Storage { return sb.open(serverEnv(t, sb.env), "load-"+randomHex(t)) }
+		open := func(t *testing.T) backend.Storage { return sb.open(testenv.Require(t, sb.env), "load-"+randomHex(t)) }
 		backends = append(backends, loadBackend{sb.name, open, sb.name != "redis" && sb.name != "dragonfly"})
 	}
 	for _, b := range backends {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -16,22 +15,8 @@ import (
 	"github.com/restycache/restycache/backend/dragonfly"
 	rcredis "github.com/restycache/restycache/backend/redis"
 	"github.com/restycache/restycache/internal/clienttest"
+	"github.com/restycache/restycache/internal/testenv"
 )
-
-// dragonflyURL is the server these tests use: Valkey 8 in CI, as Dragonfly
-// cannot be installed there. Without it the tests skip, or fail when
-// CI=true.
-func dragonflyURL(t testing.TB) string {
-	t.Helper()
-	v := os.Getenv("RESTYCACHE_DRAGONFLY_URL")
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("RESTYCACHE_DRAGONFLY_URL is not set (CI=true): .ci/servers-redis.sh exports it")
-		}
-		t.Skip("RESTYCACHE_DRAGONFLY_URL is not set")
-	}
-	return v
-}
 
 func runID(t testing.TB) string {
 	var b [4]byte
@@ -42,7 +27,7 @@ func runID(t testing.TB) string {
 // opener returns an Opener for the suites: a store per name under a prefix
 // unique to t, cleared when the subtest that opened it ends.
 func opener(t *testing.T) func(t *testing.T, name string) backend.Storage {
-	url := dragonflyURL(t)
+	url := testenv.Require(t, "RESTYCACHE_DRAGONFLY_URL")
 	base := runID(t)
 	return func(t *testing.T, name string) backend.Storage {
 		p := base + "-" + name
@@ -65,7 +50,7 @@ func TestConformance(t *testing.T) { backendtest.Run(t, opener(t)) }
 func TestClient(t *testing.T) { clienttest.Run(t, opener(t)) }
 
 func TestDefaults(t *testing.T) {
-	url := dragonflyURL(t)
+	url := testenv.Require(t, "RESTYCACHE_DRAGONFLY_URL")
 	ctx := t.Context()
 	var sawOptions bool
 	b, err := dragonfly.Open(ctx, url, rcredis.Options{

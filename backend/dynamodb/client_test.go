@@ -13,6 +13,7 @@ import (
 	"github.com/restycache/restycache"
 	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/internal/clienttest"
+	"github.com/restycache/restycache/internal/testenv"
 )
 
 // TestClient runs the client's end-to-end suite over DynamoDB: one table
@@ -20,7 +21,7 @@ import (
 // name. Its LargeBody subtest is skipped: 1 MiB of random bytes cannot fit
 // in an item; TestClientOversizedBody checks what the client does instead.
 func TestClient(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	var mu sync.Mutex
 	tables := map[string]string{}
@@ -42,7 +43,7 @@ func TestClient(t *testing.T) {
 // TestClientOversizedBody: a response too large for an item is served
 // intact and simply not cached; a large one that compresses is cached.
 func TestClientOversizedBody(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	dc := testClient(e)
 	random := make([]byte, 1<<20)
 	_, _ = rand.Read(random)

@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,21 +21,8 @@ import (
 
 	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/backend/backendtest"
+	"github.com/restycache/restycache/internal/testenv"
 )
-
-// endpoint is the test server's address from RESTYCACHE_DYNAMODB_ENDPOINT.
-// The test is skipped without it, and fails without it under CI=true.
-func endpoint(t testing.TB) string {
-	t.Helper()
-	e := os.Getenv("RESTYCACHE_DYNAMODB_ENDPOINT")
-	if e == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("RESTYCACHE_DYNAMODB_ENDPOINT is not set, and CI=true: .ci/servers-mongo-dynamo.sh should have set it")
-		}
-		t.Skip("RESTYCACHE_DYNAMODB_ENDPOINT is not set (see .ci/servers-mongo-dynamo.sh)")
-	}
-	return e
-}
 
 var testCreds = credentials.NewStaticCredentialsProvider("test", "test", "")
 
@@ -92,7 +77,7 @@ func skipOverLimit(t *testing.T, name string) {
 }
 
 func TestConformance(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	prefix := randomSuffix()
 	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
@@ -111,7 +96,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConformanceFromClient(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	var mu sync.Mutex
 	tables := map[string]string{}
@@ -132,7 +117,7 @@ func TestConformanceFromClient(t *testing.T) {
 // limit: byte-exact values, the largest incompressible one Set accepts, and
 // a 1 MiB compressible one.
 func TestRoundTrip(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	b := NewFromClient(c, testTable(t, c, "roundtrip"), testOptions(""))
 	defer b.Close()
@@ -185,7 +170,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestIncompressibleMebibyteIsTooLarge(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	b := NewFromClient(c, testTable(t, c, "large"), testOptions(""))
 	defer b.Close()
@@ -208,7 +193,7 @@ func TestIncompressibleMebibyteIsTooLarge(t *testing.T) {
 }
 
 func TestCompression(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	table := testTable(t, c, "compress")
 	b := NewFromClient(c, table, testOptions(""))
@@ -260,7 +245,7 @@ func TestCompression(t *testing.T) {
 // TestItemLayout checks the documented attributes, and that expiry is
 // judged on read from the exact expiry, with DynamoDB's TTL rounded up.
 func TestItemLayout(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	table := testTable(t, c, "layout")
 	b := NewFromClient(c, table, testOptions(""))
@@ -326,7 +311,7 @@ func TestItemLayout(t *testing.T) {
 }
 
 func TestTimeToLive(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	b := NewFromClient(c, testTable(t, c, "ttl"), testOptions(""))
 	defer b.Close()
@@ -351,7 +336,7 @@ func TestTimeToLive(t *testing.T) {
 }
 
 func TestMissingTable(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	table := testTable(t, c, "missing")
 	ctx := t.Context()
@@ -381,7 +366,7 @@ func TestMissingTable(t *testing.T) {
 // TestDefaultChain: New with no Options reads region and credentials from
 // the environment, as the SDK's default chain does.
 func TestDefaultChain(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")
@@ -399,11 +384,11 @@ func TestDefaultChain(t *testing.T) {
 }
 
 func TestBadAddress(t *testing.T) {
-	endpoint(t) // only with the servers, like the other tests
+	testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT") // only with the servers, like the other tests
 	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	start := time.Now()
-	o := testOptions(fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
+	o := testOptions(fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t)))
 	b, err := Open(ctx, "t", o)
 	if err == nil || b != nil {
 		t.Fatalf("Open on a closed port = %v, %v; want nil and an error", b, err)
@@ -417,7 +402,7 @@ func TestBadAddress(t *testing.T) {
 }
 
 func TestNewFromClientLeavesClientAlone(t *testing.T) {
-	e := endpoint(t)
+	e := testenv.Require(t, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	table := testTable(t, c, "client")
 	b := NewFromClient(c, table, testOptions(""))
@@ -437,17 +422,6 @@ func TestNewFromClientLeavesClientAlone(t *testing.T) {
 	}
 }
 
-// freePort returns a 127.0.0.1 port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // dynoxide is a private dynoxide server for one test, persisting to a file
 // so that a restart keeps the table.
 type dynoxide struct {
@@ -463,14 +437,8 @@ type dynoxide struct {
 // RESTYCACHE_DYNOXIDE_BIN, on a free port, and stops it at cleanup.
 func startDynoxide(t *testing.T) *dynoxide {
 	t.Helper()
-	bin := os.Getenv("RESTYCACHE_DYNOXIDE_BIN")
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("RESTYCACHE_DYNOXIDE_BIN is not set, and CI=true")
-		}
-		t.Skip("RESTYCACHE_DYNOXIDE_BIN is not set (see .ci/servers-mongo-dynamo.sh)")
-	}
-	d := &dynoxide{t: t, bin: bin, db: filepath.Join(t.TempDir(), "dynoxide.db"), port: freePort(t)}
+	bin := testenv.Require(t, "RESTYCACHE_DYNOXIDE_BIN")
+	d := &dynoxide{t: t, bin: bin, db: filepath.Join(t.TempDir(), "dynoxide.db"), port: testenv.FreePort(t)}
 	d.start()
 	t.Cleanup(d.stop)
 	return d
@@ -567,7 +535,7 @@ func TestServerRestart(t *testing.T) {
 }
 
 func BenchmarkDynamoDB(b *testing.B) {
-	e := endpoint(b)
+	e := testenv.Require(b, "RESTYCACHE_DYNAMODB_ENDPOINT")
 	c := testClient(e)
 	backendtest.Bench(b, func(b *testing.B) backend.Storage {
 		return NewFromClient(c, testTable(b, c, "bench"), testOptions(""))

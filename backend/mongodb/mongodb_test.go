@@ -22,21 +22,8 @@ import (
 
 	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/backend/backendtest"
+	"github.com/restycache/restycache/internal/testenv"
 )
-
-// serverURI is the test server's address from RESTYCACHE_MONGODB_URI. The
-// test is skipped without it, and fails without it under CI=true.
-func serverURI(t testing.TB) string {
-	t.Helper()
-	uri := os.Getenv("RESTYCACHE_MONGODB_URI")
-	if uri == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("RESTYCACHE_MONGODB_URI is not set, and CI=true: .ci/servers-mongo-dynamo.sh should have set it")
-		}
-		t.Skip("RESTYCACHE_MONGODB_URI is not set (see .ci/servers-mongo-dynamo.sh)")
-	}
-	return uri
-}
 
 func randomSuffix() string {
 	var b [6]byte
@@ -47,7 +34,7 @@ func randomSuffix() string {
 // testClient connects to the test server and disconnects at cleanup.
 func testClient(t testing.TB) *mongo.Client {
 	t.Helper()
-	c, err := mongo.Connect(options.Client().ApplyURI(serverURI(t)).SetServerSelectionTimeout(5 * time.Second))
+	c, err := mongo.Connect(options.Client().ApplyURI(testenv.Require(t, "RESTYCACHE_MONGODB_URI")).SetServerSelectionTimeout(5 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +86,7 @@ func testDatabases(t testing.TB, c *mongo.Client) func(name string) string {
 }
 
 func TestConformance(t *testing.T) {
-	uri := serverURI(t)
+	uri := testenv.Require(t, "RESTYCACHE_MONGODB_URI")
 	dbFor := testDatabases(t, testClient(t))
 	backendtest.Run(t, func(t *testing.T, name string) backend.Storage {
 		// Each instance is a client of its own, as a second process would be.
@@ -308,7 +295,7 @@ func TestSharedCollection(t *testing.T) {
 
 // closedPortURI is a MongoDB URI on a 127.0.0.1 port that nothing listens on.
 func closedPortURI(t *testing.T) string {
-	return fmt.Sprintf("mongodb://127.0.0.1:%d/?serverSelectionTimeoutMS=60000", freePort(t))
+	return fmt.Sprintf("mongodb://127.0.0.1:%d/?serverSelectionTimeoutMS=60000", testenv.FreePort(t))
 }
 
 func TestBadAddress(t *testing.T) {
@@ -372,17 +359,6 @@ func TestNewFromClientLeavesClientOpen(t *testing.T) {
 	}
 }
 
-// freePort returns a 127.0.0.1 port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // ferretDB is a private FerretDB server for one test.
 type ferretDB struct {
 	t    *testing.T
@@ -398,14 +374,8 @@ type ferretDB struct {
 // RESTYCACHE_FERRETDB_BIN, on a free port, and stops it at cleanup.
 func startFerretDB(t *testing.T) *ferretDB {
 	t.Helper()
-	bin := os.Getenv("RESTYCACHE_FERRETDB_BIN")
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("RESTYCACHE_FERRETDB_BIN is not set, and CI=true")
-		}
-		t.Skip("RESTYCACHE_FERRETDB_BIN is not set (see .ci/servers-mongo-dynamo.sh)")
-	}
-	f := &ferretDB{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+	bin := testenv.Require(t, "RESTYCACHE_FERRETDB_BIN")
+	f := &ferretDB{t: t, bin: bin, dir: t.TempDir(), port: testenv.FreePort(t)}
 	for _, d := range []string{"data", "state"} {
 		if err := os.Mkdir(filepath.Join(f.dir, d), 0o755); err != nil {
 			t.Fatal(err)

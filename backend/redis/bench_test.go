@@ -14,6 +14,7 @@ import (
 
 	"github.com/restycache/restycache"
 	rcredis "github.com/restycache/restycache/backend/redis"
+	"github.com/restycache/restycache/internal/testenv"
 )
 
 // benchBody is a 2 KiB JSON document.
@@ -69,7 +70,7 @@ func (t floorTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // Redis with its floor: resty over floorTransport (one raw GET of the same
 // 2 KiB). Both use one go-redis client with its default pool.
 func BenchmarkHit(b *testing.B) {
-	url := serverEnv(b, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(b, "RESTYCACHE_REDIS_URL")
 	b.Run("floor=resty+redis-get", func(b *testing.B) {
 		raw := rawClient(b, url)
 		key := prefix(b, "floor")

@@ -13,13 +13,14 @@ import (
 
 	rcredis "github.com/restycache/restycache/backend/redis"
 	"github.com/restycache/restycache/internal/clienttest"
+	"github.com/restycache/restycache/internal/testenv"
 )
 
 // TestClient runs the client's end-to-end suite on the standalone server:
 // a prefix per store name, and a second Backend on the same prefix for the
 // same name.
 func TestClient(t *testing.T) {
-	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
 	clienttest.Run(t, opener(t, func(p string) *rcredis.Backend {
 		return rcredis.New(url, rcredis.Options{Prefix: p})
 	}))
@@ -37,7 +38,7 @@ func TestClientCluster(t *testing.T) {
 // cache hits through the full client send: one GET each, nothing else.
 func TestOneRoundTripPerHit(t *testing.T) {
 	bin := redisServerBinary(t)
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	startRedis(t, bin, port)
 	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

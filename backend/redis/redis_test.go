@@ -20,22 +20,8 @@ import (
 	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/backend/backendtest"
 	rcredis "github.com/restycache/restycache/backend/redis"
+	"github.com/restycache/restycache/internal/testenv"
 )
-
-// serverEnv returns the value of the environment variable name, which
-// holds a test server's address. Without it the test is skipped, or fails
-// when CI=true.
-func serverEnv(t testing.TB, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set (CI=true): .ci/servers-redis.sh exports it", name)
-		}
-		t.Skipf("%s is not set; run .ci/servers-redis.sh or point it at a server", name)
-	}
-	return v
-}
 
 // runID keeps this run's keys apart from other runs and packages sharing
 // the servers.
@@ -66,7 +52,7 @@ func rawClient(t testing.TB, url string) *goredis.Client {
 // when the test ends.
 func clusterClient(t testing.TB) *goredis.ClusterClient {
 	t.Helper()
-	addrs := strings.Split(serverEnv(t, "RESTYCACHE_REDIS_CLUSTER_ADDRS"), ",")
+	addrs := strings.Split(testenv.Require(t, "RESTYCACHE_REDIS_CLUSTER_ADDRS"), ",")
 	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -97,7 +83,7 @@ func conformance(t *testing.T, open func(prefix string) *rcredis.Backend) {
 }
 
 func TestConformance(t *testing.T) {
-	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
 	conformance(t, func(p string) *rcredis.Backend {
 		return rcredis.New(url, rcredis.Options{Prefix: p})
 	})
@@ -115,7 +101,7 @@ func TestConformanceCluster(t *testing.T) {
 func TestConformanceRing(t *testing.T) {
 	addrs := map[string]string{}
 	for _, env := range []string{"RESTYCACHE_REDIS_URL", "RESTYCACHE_DRAGONFLY_URL"} {
-		o, err := goredis.ParseURL(serverEnv(t, env))
+		o, err := goredis.ParseURL(testenv.Require(t, env))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +187,7 @@ func scanAll(ctx context.Context, c *goredis.Client, match string) ([]string, er
 }
 
 func TestNativeTTL(t *testing.T) {
-	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
 	ctx := t.Context()
 	p := prefix(t, "ttl")
 	b := rcredis.New(url, rcredis.Options{Prefix: p})
@@ -286,7 +272,7 @@ func TestNativeTTL(t *testing.T) {
 }
 
 func TestClearStaysInsidePrefix(t *testing.T) {
-	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
 	ctx := t.Context()
 	p := prefix(t, "clear")
 	b := rcredis.New(url, rcredis.Options{Prefix: p})
@@ -328,7 +314,7 @@ func TestClearStaysInsidePrefix(t *testing.T) {
 }
 
 func TestForeignValuesUnderPrefix(t *testing.T) {
-	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
 	ctx := t.Context()
 	p := prefix(t, "foreign")
 	b := rcredis.New(url, rcredis.Options{Prefix: p})
@@ -372,7 +358,7 @@ func TestForeignValuesUnderPrefix(t *testing.T) {
 }
 
 func TestNewFromClientLeavesClientOpen(t *testing.T) {
-	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
 	ctx := t.Context()
 	raw := rawClient(t, url)
 	b := rcredis.NewFromClient(raw, rcredis.Options{Prefix: prefix(t, "")})
@@ -555,18 +541,6 @@ func TestBadAddress(t *testing.T) {
 	})
 }
 
-// freePort returns a TCP port on 127.0.0.1 that nothing listened on a
-// moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startRedis starts redis-server on port and waits until it answers.
 func startRedis(t *testing.T, bin string, port int) *exec.Cmd {
 	t.Helper()
@@ -622,7 +596,7 @@ func redisServerBinary(t *testing.T) string {
 
 func TestServerStoppedMidRun(t *testing.T) {
 	bin := redisServerBinary(t)
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	srv := startRedis(t, bin, port)
 	b := rcredis.New(fmt.Sprintf("redis://127.0.0.1:%d/0", port))
 	defer b.Close()
@@ -680,7 +654,7 @@ func TestServerStoppedMidRun(t *testing.T) {
 }
 
 func BenchmarkRedis(b *testing.B) {
-	url := serverEnv(b, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(b, "RESTYCACHE_REDIS_URL")
 	n := 0
 	backendtest.Bench(b, func(b *testing.B) backend.Storage {
 		n++
@@ -698,7 +672,7 @@ func BenchmarkRedis(b *testing.B) {
 // TestDefaults checks the documented defaults: the key layout under
 // DefaultPrefix and the options of the client New builds.
 func TestDefaults(t *testing.T) {
-	url := serverEnv(t, "RESTYCACHE_REDIS_URL")
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
 	ctx := t.Context()
 	b := rcredis.New(url)
 	defer b.Close()

@@ -243,7 +243,11 @@ func (t *Transport) revalidateInBackground(c *call, entry *cache.Entry) {
 		return
 	}
 	f.leaderGone = true // nobody waits for a background revalidation
-	t.launch(f, c, entry, false, func() { <-t.workers })
+	// The caller is served entry's own header map (a decode makes a new
+	// one per request) and may change it: the revalidation works on a copy.
+	own := *entry
+	own.Header = entry.Header.Clone()
+	t.launch(f, c, &own, false, func() { <-t.workers })
 }
 
 // launch starts f's fetch for c. The request is copied now, carrying

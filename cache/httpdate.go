@@ -13,9 +13,9 @@ import (
 //	Sunday, 06-Nov-94 08:49:37 GMT   obsolete RFC 850 form
 //	Sun Nov  6 08:49:37 1994         obsolete asctime form
 //
-// Day and month names must be spelled as shown, fields must have the
-// digits shown (a one-digit hour is invalid), and single spaces separate
-// them; only the "GMT" is matched case-insensitively. A two-digit RFC 850
+// Fields must have the digits shown (a one-digit hour is invalid) and
+// single spaces separate them; day and month names and "GMT" are matched
+// ASCII case-insensitively ("gmt", "sun", "NOV"). A two-digit RFC 850
 // year is 19yy from 69 on, else 20yy. Surrounding whitespace is ignored.
 // Anything else, extra spaces or trailing text included, is invalid: the
 // error wraps ErrInvalidDate. The result is in UTC.
@@ -74,7 +74,7 @@ func (d *dateScanner) digits(n int) int {
 
 func (d *dateScanner) name(names []string) {
 	for _, n := range names {
-		if strings.HasPrefix(d.s, n) {
+		if len(d.s) >= len(n) && strings.EqualFold(d.s[:len(n)], n) {
 			d.s = d.s[len(n):]
 			return
 		}
@@ -84,7 +84,7 @@ func (d *dateScanner) name(names []string) {
 
 func (d *dateScanner) month() time.Month {
 	for i, n := range dateMonths {
-		if d.ok && strings.HasPrefix(d.s, n) {
+		if d.ok && len(d.s) >= len(n) && strings.EqualFold(d.s[:len(n)], n) {
 			d.s = d.s[len(n):]
 			return time.Month(i + 1)
 		}

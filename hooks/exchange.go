@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -343,6 +344,14 @@ func initialCapacity(contentLength, limit int64) int64 {
 	return 512
 }
 
-// storedHeader returns a copy of a response's header without the fields
-// that are not stored (cache.StoredHeader).
-func storedHeader(h http.Header) http.Header { return cache.StoredHeader(h) }
+// storedHeader returns the header of an answer that is shared but not
+// stored: a copy without the fields that are never stored
+// (cache.StoredHeader), except Age, which such an answer passes on as the
+// origin sent it (an entry folds it into its InitialAge instead).
+func storedHeader(h http.Header) http.Header {
+	out := cache.StoredHeader(h)
+	if age, ok := h["Age"]; ok {
+		out["Age"] = slices.Clone(age)
+	}
+	return out
+}

@@ -46,6 +46,55 @@ func New(opts ...Option) *Client {
 // the upstream transport under the cache. rc must not be used directly
 // afterwards except through the returned Client.
 func Wrap(rc *resty.Client, opts ...Option) *Client {
+	t, c := build(rc.GetClient().Transport, opts)
+	rc.GetClient().Transport = t
+	rc.OnBeforeRequest(recordAttempt)
+	return &Client{
+		Client:    rc,
+		transport: t,
+		cache:     c,
+		owner:     true,
+		mu:        new(sync.Mutex),
+	}
+}
+
+// Transport is the caching http.RoundTripper for a plain http.Client, made
+// by NewTransport: a *hooks.Transport together with the cache it owns.
+// Install it as any client's Transport, http.DefaultClient's included (the
+// counterpart of requests-cache's install_cache):
+//
+//	http.DefaultClient.Transport = restycache.NewTransport(restycache.WithCacheControl(true))
+//
+// Requests are sent upstream through http.DefaultTransport unless
+// SetUpstream says otherwise. Per-request controls are resty's; with a
+// plain http.Client, use the request's Cache-Control (with
+// WithCacheControl) or a context made by WithoutCache.
+type Transport struct {
+	*hooks.Transport
+	cache *Cache
+}
+
+// NewTransport returns a caching http.RoundTripper configured by the same
+// options as New, for use under a plain http.Client. Misconfiguration
+// panics, as in New. Its Close stops its background work and closes its
+// backend.
+func NewTransport(opts ...Option) *Transport {
+	t, c := build(nil, opts)
+	return &Transport{Transport: t, cache: c}
+}
+
+// Cache returns the transport's cache, to inspect and manage stored
+// responses.
+func (t *Transport) Cache() *Cache { return t.cache }
+
+// Close stops the transport's background work (waiting for it) and closes
+// its backend. It is idempotent.
+func (t *Transport) Close() error { return t.cache.close() }
+
+// build applies opts and returns the caching transport over upstream (nil
+// means http.DefaultTransport) and the cache it owns. It panics on
+// misconfiguration.
+func build(upstream http.RoundTripper, opts []Option) (*hooks.Transport, *Cache) {
 	var cfg config
 	for _, o := range opts {
 		if o != nil {
@@ -74,17 +123,9 @@ func Wrap(rc *resty.Client, opts ...Option) *Client {
 	store := hooks.NewStore(storage, cfg.store)
 	keyer := cache.NewKeyer(cfg.keys)
 	tc := cfg.transport
-	tc.Store, tc.Keyer, tc.Policy, tc.Upstream = store, keyer, &policy, rc.GetClient().Transport
+	tc.Store, tc.Keyer, tc.Policy, tc.Upstream = store, keyer, &policy, upstream
 	t := hooks.NewTransport(tc)
-	rc.GetClient().Transport = t
-	rc.OnBeforeRequest(recordAttempt)
-	return &Client{
-		Client:    rc,
-		transport: t,
-		cache:     &Cache{store: store, keyer: keyer, transport: t},
-		owner:     true,
-		mu:        new(sync.Mutex),
-	}
+	return t, &Cache{store: store, keyer: keyer, transport: t}
 }
 
 // recordAttempt tells the cache which attempt of a retried request is being

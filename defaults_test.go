@@ -195,6 +195,9 @@ func TestDocumentedDefaultsMatchConstants(t *testing.T) {
 		{"WithClock", "`time.Now`"},
 		{"WithLogger", "`slog.Default()`"},
 		{"WithCrossProcessCoalescing", "off"},
+		{"WithReadOnly", "off"},
+		{"WithAlwaysRevalidate", "off"},
+		{"WithKeyFunc", "the built-in key"},
 	} {
 		got, ok := table[tc.option]
 		if !ok {
@@ -208,8 +211,29 @@ func TestDocumentedDefaultsMatchConstants(t *testing.T) {
 	if (&cache.Policy{}).Default() != cache.Never() {
 		t.Errorf("the zero Policy's default lifetime is %v, documented as NeverExpire", (&cache.Policy{}).Default())
 	}
-	if !strings.Contains(readme, "| `NeverExpire` | fresh until deleted (the client default) |") {
-		t.Errorf("README: the Expiration table no longer names NeverExpire as the client default")
+	if !strings.Contains(readme, "| `NeverExpire` | fresh until deleted (the client default in settings mode) |") {
+		t.Errorf("README: the Expiration table no longer names NeverExpire as the settings-mode default")
+	}
+	// Header mode without a default: the headers decide.
+	if got := (&cache.Policy{CacheControl: true}).Default(); got != cache.Immediately() {
+		t.Errorf("header mode without WithExpireAfter: default lifetime %v, documented as \"the headers decide\" (stale at once)", got)
+	}
+	for _, row := range []string{
+		"| 3 | the response's `Cache-Control: max-age` / `Expires` / `no-cache`, else heuristic freshness from `Last-Modified` (only with `WithCacheControl(true)`) | the origin |",
+		"| 4 | client default: in settings mode `NeverExpire` unless set; in header mode only when set, else none (the response is stored only with a validator, and revalidated before every use) | `WithExpireAfter(l)` |",
+	} {
+		if !strings.Contains(readme, row) {
+			t.Errorf("README precedence table: row missing or changed:\n%s", row)
+		}
+	}
+	// Cookies: what separates entries and what does not.
+	for _, sentence := range []string{
+		"The request's `Cookie` header does not separate entries",
+		"`WithMatchHeaders(\"Cookie\")`",
+	} {
+		if !strings.Contains(readme, sentence) {
+			t.Errorf("README: %q not found (the Secrets and Cache keys sections say what separates entries)", sentence)
+		}
 	}
 
 	// The README's list of sensitive names.
@@ -234,6 +258,11 @@ func TestDocumentedDefaultsMatchConstants(t *testing.T) {
 		{"WithAllowedCodes", "The default is " + strings.Join(codes, ", ") + " only"},
 		{"WithAllowedMethods", "The default is " + strings.Join(methods, " and ")},
 		{"WithCacheControl", "The default is off"},
+		{"WithExpireAfter", "With WithCacheControl(true) and no WithExpireAfter, the headers decide"},
+		{"WithReadOnly", "The default is off"},
+		{"WithAlwaysRevalidate", "The default is off"},
+		{"WithKeyFunc", "The default is the built-in key"},
+		{"WithMatchHeaders", `WithMatchHeaders("Cookie")`},
 		{"WithClock", "the default is time.Now"},
 	} {
 		d, ok := docs[tc.name]

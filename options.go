@@ -37,7 +37,8 @@ type Expiration uint8
 
 const (
 	// NeverExpire: responses stay fresh until deleted. It is the client
-	// default.
+	// default in settings mode; with WithCacheControl(true) and no
+	// WithExpireAfter, the response's headers decide instead.
 	NeverExpire Expiration = iota + 1
 	// DoNotCache: responses are neither read from nor written to the
 	// cache. DoNotCache wins wherever it is set.
@@ -143,8 +144,12 @@ func WithNamespace(name string) Option { return func(c *config) { c.store.Namesp
 
 // WithExpireAfter sets the default lifetime of stored responses: a
 // time.Duration, a time.Time or an Expiration constant. The default is
-// NeverExpire. URL patterns (WithURLExpireAfter), the response's headers
-// (WithCacheControl) and Request.SetCacheTTL take precedence.
+// NeverExpire in settings mode. With WithCacheControl(true) and no
+// WithExpireAfter, the headers decide: a response whose headers give it no
+// freshness (no max-age, Expires or Last-Modified) is stored only when it
+// has a validator, and then revalidated before every use. URL patterns
+// (WithURLExpireAfter), the response's headers (WithCacheControl) and
+// Request.SetCacheTTL take precedence.
 func WithExpireAfter[L Lifetime](l L) Option {
 	return func(c *config) { c.policy.ExpireAfter = lifetimeOf(l) }
 }
@@ -171,9 +176,12 @@ func WithURLExpireAfter[L Lifetime](pattern string, l L) Option {
 
 // WithCacheControl makes the response's Cache-Control, Expires and Pragma
 // headers decide how long it is fresh (below per-request and URL-pattern
-// lifetimes, above the default), and keeps no-store responses out of the
-// cache. The default is off, as in requests-cache: many APIs send no-store
-// everywhere, which would otherwise disable caching silently.
+// lifetimes, above a WithExpireAfter default), and keeps no-store responses
+// out of the cache: the client is then an RFC 9111 private cache. Without
+// WithExpireAfter, a response whose headers give it no freshness is not
+// fresh at all (see WithExpireAfter). The default is off, as in
+// requests-cache: many APIs send no-store everywhere, which would otherwise
+// disable caching silently.
 func WithCacheControl(on bool) Option { return func(c *config) { c.policy.CacheControl = on } }
 
 // WithAllowedCodes sets the status codes that are stored. The default is 200
@@ -221,7 +229,9 @@ func WithFilter(f func(*http.Response) bool) Option {
 
 // WithMatchHeaders makes the named request headers part of the cache key,
 // so requests that differ in them get separate entries. By default no
-// header is matched, except the sensitive ones (see WithSensitiveNames).
+// header is matched, except the sensitive ones other than Cookie (see
+// WithSensitiveNames); WithMatchHeaders("Cookie") gives each cookie its own
+// entries.
 func WithMatchHeaders(names ...string) Option {
 	return func(c *config) { c.keys.MatchHeaders = append(c.keys.MatchHeaders, names...) }
 }
@@ -238,7 +248,9 @@ func WithIgnoredParams(names ...string) Option {
 
 // WithSensitiveNames adds header and parameter names whose values never
 // reach storage (they are stored as "REDACTED") but still separate entries,
-// through a hash in the key. The defaults are Authorization,
+// through a hash in the key; Cookie is the exception, stored redacted but
+// separating entries only when matched (WithMatchHeaders) or named by a
+// response's Vary, so a cookie jar does not split the cache. The defaults are Authorization,
 // Proxy-Authorization, Cookie, X-API-Key, X-Auth-Token, Private-Token,
 // Api-Key, X-API-Token, X-Access-Token, api_key, apikey and access_token.
 func WithSensitiveNames(names ...string) Option {
@@ -370,3 +382,33 @@ func WithLogger(l *slog.Logger) Option {
 // WithClock sets the clock the cache reads; the default is time.Now. It is
 // meant for tests that move time instead of waiting for it.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.transport.Clock = now } }
+
+// WithReadOnly makes the client read and serve stored responses but never
+// write or delete one: answers are not stored, revalidations refresh
+// nothing, unsafe requests invalidate nothing (requests-cache's
+// read_only). Cache management (Cache().Delete, Clear, ...) still works.
+// The default is off.
+func WithReadOnly() Option { return func(c *config) { c.transport.ReadOnly = true } }
+
+// WithAlwaysRevalidate makes every use of a stored response that has a
+// validator (ETag or Last-Modified) send a conditional request first,
+// however fresh the response is: a 304 serves it, anything else replaces
+// it (requests-cache's always_revalidate). Responses without validators
+// are served by their lifetime as usual. The default is off.
+func WithAlwaysRevalidate() Option { return func(c *config) { c.policy.AlwaysRevalidate = true } }
+
+// WithKeyFunc sets a function that derives the cache key of every request
+// from the request and its body (requests-cache's key_fn), in place of the
+// built-in key; an empty result falls back to the built-in key, and a
+// per-request Request.SetCacheKey still wins. The function must be safe for
+// concurrent use and must not modify the request. The default is the
+// built-in key (see Cache.KeyOf). A nil function is a misconfiguration:
+// New panics.
+func WithKeyFunc(f func(req *http.Request, body []byte) string) Option {
+	return func(c *config) {
+		if f == nil {
+			c.invalid("WithKeyFunc", "nil function")
+		}
+		c.transport.KeyFunc = f
+	}
+}

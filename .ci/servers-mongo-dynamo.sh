@@ -33,11 +33,13 @@ mongodyn_port_free() {
 }
 
 # mongodyn_freeport: prints a port on 127.0.0.1 that nothing listens on,
-# other than the ones given as arguments.
+# other than the ones given as arguments, below the kernel's ephemeral range
+# (where an outgoing connection could hold it between the probe and the bind).
 mongodyn_freeport() {
-  local p i
+  local p i low=32768
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (low - 10001)))
     case " $* " in *" $p "*) continue ;; esac
     if mongodyn_port_free "$p"; then
       echo "$p"

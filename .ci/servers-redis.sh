@@ -28,12 +28,14 @@ redis_port_free() {
 
 # redis_free_port [OFFSET]: prints a port P for which P and P+OFFSET are
 # free on 127.0.0.1 and not yet taken by this script (a cluster node also
-# listens on its port + 10000). Pure bash: a random port is probed with a
+# listens on its port + 10000). Pure bash: a random port below the kernel's
+# ephemeral range (where no outgoing connection can hold it) is probed with a
 # connect; the server started on it is then checked to be ours (by PID).
 redis_free_port() {
-  local off=${1:-0} p i
+  local off=${1:-0} p i low=32768
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (low - 20001)))
     case "$redis_ci_ports" in *" $p "* | *" $((p + off)) "*) continue ;; esac
     if redis_port_free "$p" && redis_port_free "$((p + off))"; then
       redis_ci_ports+="$p $((p + off)) "

@@ -2,7 +2,6 @@ package cache
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,11 +32,12 @@ type Delta struct {
 // 9111 section 5.2). The zero value is an empty Cache-Control. Directives
 // that apply only to requests or only to responses are parsed from either.
 //
-// The qualified forms no-cache="field-names" and private="field-names" are
-// treated like their unqualified forms, which is the stricter reading.
+// The qualified forms no-cache="field-names" and private="field-names" set
+// NoCacheFields and PrivateFields (the quoted lists as written), not NoCache;
+// Private is set by both forms of private.
 type Directives struct {
 	NoStore         bool // no-store
-	NoCache         bool // no-cache, with or without field names
+	NoCache         bool // no-cache without field names
 	Private         bool // private, with or without field names
 	Public          bool // public
 	MustRevalidate  bool // must-revalidate
@@ -54,6 +54,25 @@ type Directives struct {
 
 	StaleWhileRevalidate Delta // stale-while-revalidate (RFC 5861)
 	StaleIfError         Delta // stale-if-error (RFC 5861)
+
+	// NoCacheFields and PrivateFields are the field-name lists of
+	// no-cache="…" and private="…", comma separated as written (several
+	// directives joined with commas); empty when absent. See FieldNames.
+	NoCacheFields string
+	PrivateFields string
+}
+
+// FieldNames returns the header names listed in a NoCacheFields or
+// PrivateFields value, in canonical form; nil when there are none.
+func FieldNames(list string) []string {
+	var out []string
+	for elem := range strings.SplitSeq(list, ",") {
+		elem = strings.Trim(elem, " \t\\")
+		if ccIsToken(elem) {
+			out = append(out, http.CanonicalHeaderKey(elem))
+		}
+	}
+	return out
 }
 
 // ParseCacheControl parses all Cache-Control field lines of h, each a comma
@@ -173,6 +192,9 @@ func ccApply(d *Directives, name string, hasValue bool, value string, quoted, va
 			delta = &d.MaxAge
 		case ccEqualFold(name, "private"):
 			d.Private = true
+			if hasValue && valid {
+				d.PrivateFields = ccAppendList(d.PrivateFields, value)
+			}
 			return
 		}
 	case 8:
@@ -181,7 +203,11 @@ func ccApply(d *Directives, name string, hasValue bool, value string, quoted, va
 			d.NoStore = true
 			return
 		case ccEqualFold(name, "no-cache"):
-			d.NoCache = true
+			if hasValue && valid && value != "" {
+				d.NoCacheFields = ccAppendList(d.NoCacheFields, value)
+			} else {
+				d.NoCache = true
+			}
 			return
 		case ccEqualFold(name, "s-maxage"):
 			delta = &d.SMaxAge
@@ -242,6 +268,15 @@ func ccApply(d *Directives, name string, hasValue bool, value string, quoted, va
 	ccMerge(delta, v, ok)
 }
 
+// ccAppendList appends a field-name list to list, comma separated. It
+// allocates only for a second list.
+func ccAppendList(list, value string) string {
+	if list == "" {
+		return value
+	}
+	return list + "," + value
+}
+
 // ccMerge records a value of a delta-seconds directive, marking it invalid
 // when the value is or conflicts with an earlier one.
 func ccMerge(d *Delta, v time.Duration, ok bool) {
@@ -285,18 +320,6 @@ func ccDeltaSeconds(s string, quoted bool) (time.Duration, bool) {
 // ErrInvalidDate is wrapped by the ParseHTTPDate error for a value that is
 // not an HTTP-date. Test with errors.Is.
 var ErrInvalidDate = errors.New("restycache/cache: invalid HTTP-date")
-
-// ParseHTTPDate parses an HTTP-date (RFC 9110 section 5.6.7) in any of the
-// three forms http.ParseTime accepts: IMF-fixdate, RFC 850 and asctime.
-// Surrounding whitespace is ignored. The result is in UTC. On failure the
-// error wraps ErrInvalidDate.
-func ParseHTTPDate(s string) (time.Time, error) {
-	t, err := http.ParseTime(strings.Trim(s, " \t"))
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %q", ErrInvalidDate, s)
-	}
-	return t.UTC(), nil
-}
 
 // ExpiresAt returns the time given by h's Expires header (RFC 9111 section
 // 5.3); present is false when h has none. An Expires that is not a valid

@@ -113,3 +113,19 @@ func (e *Entry) HasValidators() bool { return e.ETag != "" || e.LastModified != 
 func (e *Entry) IsExpired(now time.Time) bool {
 	return !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt)
 }
+
+// Age returns the entry's current age at now (RFC 9111 section 4.2.3): its
+// corrected initial age plus the time it has been stored. It is never
+// negative.
+func (e *Entry) Age(now time.Time) time.Duration {
+	return max(0, e.InitialAge+now.Sub(e.StoredAt))
+}
+
+// Staleness returns how long ago, at now, the entry stopped being fresh:
+// negative while it is fresh, and 0 for an entry that never expires.
+func (e *Entry) Staleness(now time.Time) time.Duration {
+	if e.ExpiresAt.IsZero() {
+		return 0
+	}
+	return now.Sub(e.ExpiresAt)
+}

@@ -35,13 +35,13 @@ func ExampleParseCacheControl() {
 	h.Add("Cache-Control", `public, max-age=3600, no-cache="Set-Cookie"`)
 	h.Add("Cache-Control", "stale-while-revalidate=60")
 	d := cache.ParseCacheControl(h)
-	fmt.Println(d.Public, d.NoCache, d.MaxAge.Duration, d.StaleWhileRevalidate.Duration)
+	fmt.Println(d.Public, d.NoCache, cache.FieldNames(d.NoCacheFields), d.MaxAge.Duration, d.StaleWhileRevalidate.Duration)
 
 	// An invalid max-age is present with value 0: the response is stale.
 	d = cache.ParseCacheControl(http.Header{"Cache-Control": {"max-age=soon"}})
 	fmt.Println(d.MaxAge.Present, d.MaxAge.Invalid, d.MaxAge.Duration)
 	// Output:
-	// true true 1h0m0s 1m0s
+	// true false [Set-Cookie] 1h0m0s 1m0s
 	// true true 0s
 }
 

@@ -2,7 +2,7 @@ package cache
 
 import (
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,6 +14,8 @@ const HeuristicCap = 24 * time.Hour
 type headerFreshness struct {
 	noStore              bool
 	lifetimeSet          bool
+	explicit             bool // max-age or Expires, not heuristic
+	noCache              bool // unqualified no-cache (or Pragma)
 	lifetime             time.Duration
 	initialAge           time.Duration
 	flags                Flags
@@ -27,7 +29,10 @@ type headerFreshness struct {
 func responseHeaderFreshness(code int, h http.Header, requestTime, responseTime time.Time) headerFreshness {
 	cc := ParseCacheControl(h)
 	f := headerFreshness{
-		noStore:              cc.NoStore,
+		// must-understand (RFC 9111 section 5.2.2.3) overrides no-store
+		// for the status codes this cache understands, and forbids
+		// storing the others.
+		noStore:              cc.NoStore && !(cc.MustUnderstand && understoodStatus(code)) || cc.MustUnderstand && !understoodStatus(code),
 		initialAge:           initialAge(h, requestTime, responseTime),
 		staleWhileRevalidate: cc.StaleWhileRevalidate.Duration,
 		staleIfError:         cc.StaleIfError.Duration,
@@ -48,12 +53,12 @@ func responseHeaderFreshness(code int, h http.Header, requestTime, responseTime 
 	switch {
 	case cc.NoCache || PragmaNoCache(h):
 		f.flags |= FlagNoCache
-		f.lifetimeSet = true
+		f.lifetimeSet, f.noCache = true, true
 	case cc.MaxAge.Present:
-		f.lifetimeSet, f.lifetime = true, cc.MaxAge.Duration
+		f.lifetimeSet, f.explicit, f.lifetime = true, true, cc.MaxAge.Duration
 	default:
 		if exp, ok := ExpiresAt(h); ok {
-			f.lifetimeSet, f.lifetime = true, max(0, exp.Sub(date))
+			f.lifetimeSet, f.explicit, f.lifetime = true, true, max(0, exp.Sub(date))
 		} else if lm, err := ParseHTTPDate(h.Get("Last-Modified")); err == nil && heuristicallyCacheable(code) && lm.Before(date) {
 			f.lifetimeSet, f.lifetime = true, min(date.Sub(lm)/10, HeuristicCap)
 		}
@@ -68,14 +73,44 @@ func initialAge(h http.Header, requestTime, responseTime time.Time) time.Duratio
 	if d, err := ParseHTTPDate(h.Get("Date")); err == nil {
 		apparent = max(0, responseTime.Sub(d))
 	}
-	var age time.Duration
-	if v := h.Get("Age"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-			age = time.Duration(min(n, int64(MaxDelta/time.Second))) * time.Second
-		}
-	}
+	age, _ := AgeValue(h)
 	delay := max(0, responseTime.Sub(requestTime))
 	return max(apparent, age+delay)
+}
+
+// AgeValue returns the age that h's Age header gives (RFC 9111 section
+// 5.1): of a list value ("7200, 0"), or of several field lines, the first
+// member counts. present is false when h has no Age. An invalid value (not
+// a non-negative decimal number) makes the response stale, as the RFC asks:
+// it is MaxDelta. Values above MaxDelta are clamped to it.
+func AgeValue(h http.Header) (age time.Duration, present bool) {
+	lines := h.Values("Age")
+	if len(lines) == 0 {
+		return 0, false
+	}
+	v, _, _ := strings.Cut(lines[0], ",")
+	v = strings.Trim(v, " \t")
+	if v == "" && strings.Trim(lines[0], " \t,") == "" {
+		return 0, false
+	}
+	d, ok := ccDeltaSeconds(v, false)
+	if !ok {
+		return MaxDelta, true
+	}
+	return d, true
+}
+
+// understoodStatus reports whether this cache implements the caching
+// semantics of responses with code, as must-understand requires (RFC 9111
+// section 5.2.2.3): the final statuses RFC 9110 defines.
+func understoodStatus(code int) bool {
+	switch code {
+	case 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308,
+		400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426,
+		500, 501, 502, 503, 504, 505:
+		return true
+	}
+	return false
 }
 
 // heuristicallyCacheable reports whether responses with code may be given a

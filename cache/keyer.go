@@ -33,8 +33,8 @@ func DefaultSensitiveNames() []string {
 }
 
 // KeyOptions configures a Keyer. The zero value keys requests on their
-// method, URL and body alone (plus the values of sensitive headers, which
-// are hashed but never stored).
+// method, URL and body alone (plus the values of sensitive headers other
+// than Cookie, which are hashed but never stored).
 type KeyOptions struct {
 	// MatchHeaders lists the request headers whose values separate cache
 	// entries, matched case-insensitively. Nil means none.
@@ -249,7 +249,11 @@ func (c *keyConfig) release(e *keyEncoder) {
 //     bytes otherwise;
 //   - the matched headers, names lower-cased and sorted, values in order;
 //   - the values of the sensitive headers that are present, matched or not,
-//     so that different credentials never share an entry.
+//     so that different credentials never share an entry; except Cookie,
+//     which separates entries only when matched (MatchHeaders,
+//     MatchAllHeaders) or named by a response's Vary, as in browsers and
+//     RFC 9111: a cookie jar's session or load-balancer cookies would
+//     otherwise give every request a new key.
 //
 // Ignored headers are left out of both header groups. The body is passed in
 // because r.Body has usually been consumed; r.Body itself is never read.
@@ -407,7 +411,7 @@ func (c *keyConfig) encodeHeaders(e *keyEncoder, h http.Header) {
 		if _, ok := c.match[string(e.tmp)]; ok || c.matchAll {
 			e.names = append(e.names, name)
 		}
-		if _, ok := c.sensitive[string(e.tmp)]; ok {
+		if _, ok := c.sensitive[string(e.tmp)]; ok && string(e.tmp) != "cookie" {
 			e.secrets = append(e.secrets, name)
 		}
 	}

@@ -26,7 +26,9 @@ type URLRule struct {
 // for how long. A Policy must not be modified once in use; it is then safe
 // for concurrent use.
 type Policy struct {
-	// ExpireAfter is the client-wide default Lifetime. Unset means Never.
+	// ExpireAfter is the client-wide default Lifetime. Unset means Never
+	// without CacheControl; with CacheControl it means that the headers
+	// decide (see Default).
 	ExpireAfter Lifetime
 	// URLs are per-URL Lifetimes; the first rule whose pattern matches
 	// applies.
@@ -44,6 +46,10 @@ type Policy struct {
 	// Filter, when set, must approve a response for it to be stored, and
 	// again each time a stored response is read.
 	Filter func(*http.Response) bool
+	// AlwaysRevalidate makes every use of a stored response that has a
+	// validator (ETag or Last-Modified) wait for the origin to confirm it
+	// with a conditional request, however fresh it is. Off by default.
+	AlwaysRevalidate bool
 }
 
 // MethodAllowed reports whether requests with method may be served from and
@@ -92,11 +98,16 @@ func (p *Policy) Lifetime(request Lifetime, u *url.URL) Lifetime {
 	return rule
 }
 
-// Default returns the client-wide default Lifetime: ExpireAfter, or Never
-// when it is unset.
+// Default returns the client-wide default Lifetime: ExpireAfter, or, when
+// it is unset, Never without CacheControl and Immediately with it (the
+// headers decide: a response whose headers give it no freshness is stale
+// at once, so it is stored only when it can be revalidated).
 func (p *Policy) Default() Lifetime {
-	if p.ExpireAfter.IsSet() {
+	switch {
+	case p.ExpireAfter.IsSet():
 		return p.ExpireAfter
+	case p.CacheControl:
+		return Immediately()
 	}
 	return Never()
 }
@@ -134,6 +145,9 @@ type Freshness struct {
 	ExpiresAt time.Time
 	// InitialAge is the response's corrected initial age at response time.
 	InitialAge time.Duration
+	// Explicit reports that the lifetime came from the response's max-age
+	// or Expires (with CacheControl), not from a setting or a heuristic.
+	Explicit bool
 	// Flags, StaleWhileRevalidate and StaleIfError come from the
 	// response's Cache-Control when header honouring is on.
 	Flags                Flags
@@ -165,6 +179,18 @@ func (p *Policy) Freshness(lifetime Lifetime, resp *http.Response, requestTime, 
 		f.StaleIfError = h.staleIfError
 		if !lifetime.IsSet() && h.lifetimeSet {
 			f.ExpiresAt = responseTime.Add(h.lifetime - h.initialAge)
+			f.Explicit = h.explicit
+			if !p.usefulStale(f, h.noCache, resp.Header, responseTime) {
+				return Freshness{}
+			}
+			return f
+		}
+		if !lifetime.IsSet() && !p.ExpireAfter.IsSet() {
+			// The headers decide, and give no freshness.
+			f.ExpiresAt = responseTime
+			if !p.usefulStale(f, false, resp.Header, responseTime) {
+				return Freshness{}
+			}
 			return f
 		}
 	}
@@ -173,4 +199,17 @@ func (p *Policy) Freshness(lifetime Lifetime, resp *http.Response, requestTime, 
 	}
 	f.ExpiresAt = lifetime.ExpiresAt(responseTime)
 	return f
+}
+
+// usefulStale reports whether a response whose headers decided its
+// freshness f is worth storing: it is fresh for a while, or it can be
+// revalidated (it has a validator), or served stale (a stale window).
+func (p *Policy) usefulStale(f Freshness, noCache bool, h http.Header, responseTime time.Time) bool {
+	if !noCache && (f.ExpiresAt.IsZero() || f.ExpiresAt.After(responseTime)) {
+		return true
+	}
+	if etag, lm := Validators(h); etag != "" || lm != "" {
+		return true
+	}
+	return !noCache && (f.StaleWhileRevalidate > 0 || f.StaleIfError > 0)
 }

@@ -61,6 +61,7 @@ func TestPolicyFreshness(t *testing.T) {
 	}
 	headers := &Policy{CacheControl: true, ExpireAfter: TTL(time.Hour)}
 	settings := &Policy{ExpireAfter: TTL(time.Hour)}
+	headersOnly := &Policy{CacheControl: true}
 	for _, tc := range []struct {
 		name      string
 		p         *Policy
@@ -76,12 +77,23 @@ func TestPolicyFreshness(t *testing.T) {
 		{"no-store", headers, Lifetime{}, resp(200, "Cache-Control", "no-store"), false, time.Time{}, 0},
 		{"max-age", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=60", "Date", date), true, now.Add(time.Minute), 0},
 		{"max-age minus Age", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=60", "Age", "20", "Date", date), true, now.Add(40 * time.Second), 0},
-		{"invalid max-age is stale", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=abc"), true, now, 0},
+		{"invalid max-age is stale", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=abc", "Etag", `"v"`), true, now, 0},
+		{"stale at once without validator", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=0"), false, time.Time{}, 0},
+		{"stale at once, stale-if-error", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=0, stale-if-error=60"), true, now, 0},
+		{"headers decide: nothing", headersOnly, Lifetime{}, resp(200), false, time.Time{}, 0},
+		{"headers decide: validator only", headersOnly, Lifetime{}, resp(200, "Etag", `"v"`), true, now, 0},
+		{"headers decide: max-age", headersOnly, Lifetime{}, resp(200, "Cache-Control", "max-age=60", "Date", date), true, now.Add(time.Minute), 0},
+		{"headers decide: heuristic", headersOnly, Lifetime{}, resp(200, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(time.Hour), 0},
+		{"headers decide: URL or request lifetime", headersOnly, TTL(time.Minute), resp(200), true, now.Add(time.Minute), 0},
+		{"must-understand overrides no-store", headersOnly, Lifetime{}, resp(200, "Cache-Control", "must-understand, no-store, max-age=60", "Date", date), true, now.Add(time.Minute), 0},
+		{"must-understand, unknown status", &Policy{CacheControl: true, AllowedCodes: []int{299}}, Lifetime{}, resp(299, "Cache-Control", "must-understand, max-age=60", "Date", date), false, time.Time{}, 0},
+		{"qualified no-cache is not no-cache", headersOnly, Lifetime{}, resp(200, "Cache-Control", `no-cache="X-A", max-age=60`, "Date", date), true, now.Add(time.Minute), 0},
 		{"Expires", headers, Lifetime{}, resp(200, "Expires", now.Add(time.Minute).Format(http.TimeFormat), "Date", date), true, now.Add(time.Minute), 0},
 		{"max-age beats Expires", headers, Lifetime{}, resp(200, "Cache-Control", "max-age=10", "Expires", now.Add(time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(10 * time.Second), 0},
-		{"invalid Expires is stale", headers, Lifetime{}, resp(200, "Expires", "0"), true, now, 0},
-		{"no-cache", headers, Lifetime{}, resp(200, "Cache-Control", "no-cache, must-revalidate"), true, now, FlagNoCache | FlagMustRevalidate},
-		{"Pragma no-cache", headers, Lifetime{}, resp(200, "Pragma", "no-cache"), true, now, FlagNoCache},
+		{"invalid Expires is stale", headers, Lifetime{}, resp(200, "Expires", "0", "Last-Modified", date), true, now, 0},
+		{"no-cache", headers, Lifetime{}, resp(200, "Cache-Control", "no-cache, must-revalidate", "Etag", `"v"`), true, now, FlagNoCache | FlagMustRevalidate},
+		{"no-cache without validator", headers, Lifetime{}, resp(200, "Cache-Control", "no-cache"), false, time.Time{}, 0},
+		{"Pragma no-cache", headers, Lifetime{}, resp(200, "Pragma", "no-cache", "Etag", `"v"`), true, now, FlagNoCache},
 		{"heuristic", headers, Lifetime{}, resp(200, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(time.Hour), 0},
 		{"heuristic capped", headers, Lifetime{}, resp(200, "Last-Modified", now.Add(-1000*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(HeuristicCap), 0},
 		{"nothing explicit: default", headers, Lifetime{}, resp(200), true, now.Add(time.Hour), 0},
@@ -122,7 +134,11 @@ func TestInitialAge(t *testing.T) {
 		{"Age plus delay", http.Header{"Age": {"10"}}, 12 * time.Second},
 		{"apparent age from Date", http.Header{"Date": {req.Add(-time.Minute).Format(http.TimeFormat)}}, time.Minute + 2*time.Second},
 		{"Date in the future", http.Header{"Date": {req.Add(time.Hour).Format(http.TimeFormat)}}, 2 * time.Second},
-		{"bad Age ignored", http.Header{"Age": {"-5"}}, 2 * time.Second},
+		{"invalid Age is stale", http.Header{"Age": {"-5"}}, MaxDelta + 2*time.Second},
+		{"garbage Age is stale", http.Header{"Age": {"soon"}}, MaxDelta + 2*time.Second},
+		{"list Age: first member", http.Header{"Age": {"7200, 0"}}, 7202 * time.Second},
+		{"two Age lines: first", http.Header{"Age": {"30", "0"}}, 32 * time.Second},
+		{"empty Age is absent", http.Header{"Age": {""}}, 2 * time.Second},
 	} {
 		if got := initialAge(tc.h, req, resp); got != tc.want {
 			t.Errorf("%s: initialAge = %v, want %v", tc.name, got, tc.want)

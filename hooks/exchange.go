@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +70,9 @@ func (t *Transport) exchange(c *call, entry *cache.Entry) (outcome, error) {
 		discard(resp)
 		return outcome{serve: t.refreshed(c, entry, resp.Header, requestTime, responseTime), status: StatusRevalidated}, nil
 	}
+	if c.req.Method == http.MethodHead && resp.StatusCode == http.StatusOK && t.policy.CacheControl && !c.customKey {
+		t.freshenFromHead(c, resp.Header, requestTime, responseTime)
+	}
 	o := outcome{resp: resp, status: StatusMiss}
 	if c.mustAsk {
 		o.status = StatusRefresh
@@ -91,6 +95,9 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 	}
 	if o.serve != nil {
 		t.record(c, Result{Status: o.status, Key: c.entryKey, StoredAt: o.serve.StoredAt, ExpiresAt: o.serve.ExpiresAt})
+		if c.ranged != nil {
+			return t.rangeResponse(c.ranged, o.serve, t.now()), nil
+		}
 		return t.response(c.req, o.serve, o.status == StatusRevalidated, t.now()), nil
 	}
 	resp := o.resp
@@ -126,18 +133,7 @@ func discard(resp *http.Response) {
 // refreshed returns entry updated by a 304 answer's headers (RFC 9111
 // section 4.3.4), with its age and expiry reset, and stores it.
 func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Header, requestTime, responseTime time.Time) *cache.Entry {
-	header := entry.Header.Clone()
-	if header == nil {
-		header = make(http.Header)
-	}
-	for name, values := range notModified {
-		switch {
-		case name == "Age":
-		case unstoredHeader(name), name == "Content-Encoding", name == "Content-Range", name == "Content-Length":
-			continue
-		}
-		header[name] = values
-	}
+	header := cache.MergeHeaders(entry.Header, notModified)
 	merged := &http.Response{StatusCode: entry.StatusCode, Header: header, Request: c.req}
 	fr := t.policy.Freshness(c.lifetime, merged, requestTime, responseTime)
 	delete(header, "Age") // folded into InitialAge
@@ -146,13 +142,45 @@ func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Head
 	e.RequestTime, e.StoredAt = requestTime, responseTime
 	e.ExpiresAt, e.InitialAge = fr.ExpiresAt, fr.InitialAge
 	e.Flags, e.StaleWhileRevalidate, e.StaleIfError = fr.Flags, fr.StaleWhileRevalidate, fr.StaleIfError
-	e.ETag, e.LastModified = validators(header)
+	e.ETag, e.LastModified = cache.Validators(header)
 	if fr.Store {
 		t.saveAt(c.entryKey, &e)
 	} else {
 		t.deleteKeys(c.req.Context(), c.entryKey)
 	}
 	return &e
+}
+
+// freshenFromHead updates the stored GET response for c's URL with the
+// header of a 200 answer to the HEAD request c (RFC 9111 section 4.3.5)
+// when their validators match, and deletes it when they differ. A stored
+// GET response without validators, answered by a HEAD without validators,
+// is left as it is.
+func (t *Transport) freshenFromHead(c *call, head http.Header, requestTime, responseTime time.Time) {
+	get := *c.req
+	get.Method = http.MethodGet
+	gc := *c
+	gc.req = &get
+	gc.key = t.keyOf(&get, c.body)
+	e := t.lookup(&gc)
+	if e == nil || e.Method == http.MethodHead {
+		return
+	}
+	etag, lastModified := cache.Validators(head)
+	var match bool
+	switch {
+	case etag != "" || e.ETag != "":
+		match = etag == e.ETag && !strings.HasPrefix(etag, "W/")
+	case lastModified != "" || e.LastModified != "":
+		match = lastModified == e.LastModified
+	default:
+		return
+	}
+	if !match {
+		t.deleteKeys(c.req.Context(), gc.entryKey)
+		return
+	}
+	t.refreshed(&gc, e, head, requestTime, responseTime)
 }
 
 // newEntry makes the entry for resp, without its body, or returns nil when
@@ -166,7 +194,7 @@ func (t *Transport) newEntry(c *call, resp *http.Response, requestTime, response
 		StatusCode:           resp.StatusCode,
 		Status:               resp.Status,
 		Proto:                resp.Proto,
-		Header:               storedHeader(resp.Header),
+		Header:               cache.StoredHeader(resp.Header),
 		Method:               c.req.Method,
 		URL:                  t.keyer.RedactURL(c.req.URL),
 		RequestHeader:        t.keyer.StoredHeaders(c.req.Header),
@@ -188,7 +216,7 @@ func (t *Transport) newEntry(c *call, resp *http.Response, requestTime, response
 		return nil // "Vary: *" never matches a later request
 	}
 	e.Vary = vary
-	e.ETag, e.LastModified = validators(e.Header)
+	e.ETag, e.LastModified = cache.Validators(e.Header)
 	if c.req.Response != nil && !c.customKey {
 		e.Aliases = t.redirectAliases(c.req)
 	}
@@ -211,6 +239,9 @@ func (t *Transport) storedKey(c *call, e *cache.Entry) cache.Key {
 // Every key written is listed in the URL index of c's request, so that an
 // unsafe request to the URL invalidates them all.
 func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) {
+	if t.cfg.ReadOnly {
+		return
+	}
 	until := t.keepUntil(e)
 	if len(e.Vary) == 0 {
 		t.saveUntil(key, e, until)
@@ -232,6 +263,9 @@ func (t *Transport) saveAt(key cache.Key, e *cache.Entry) { t.saveUntil(key, e, 
 // response must not be lost because its caller went away), and reports a
 // failure.
 func (t *Transport) saveUntil(key cache.Key, e *cache.Entry, until time.Time) {
+	if t.cfg.ReadOnly {
+		return
+	}
 	if t.cfg.StripSetCookie && e.Header["Set-Cookie"] != nil {
 		stripped := *e
 		stripped.Header = e.Header.Clone()
@@ -247,7 +281,7 @@ func (t *Transport) redirectAliases(req *http.Request) []cache.Key {
 	var keys []cache.Key
 	for prev := req.Response; prev != nil && prev.Request != nil; prev = prev.Request.Response {
 		if t.policy.MethodAllowed(prev.Request.Method) {
-			keys = append(keys, t.keyer.Key(prev.Request, nil))
+			keys = append(keys, t.keyOf(prev.Request, nil))
 		}
 	}
 	return keys
@@ -311,33 +345,14 @@ func initialCapacity(contentLength, limit int64) int64 {
 	return 512
 }
 
-// storedHeader returns a copy of a response's header without the headers
-// that are not stored. The copy shares nothing with h, so a caller changing
-// its response's header cannot change what is stored.
+// storedHeader returns the header of an answer that is shared but not
+// stored: a copy without the fields that are never stored
+// (cache.StoredHeader), except Age, which such an answer passes on as the
+// origin sent it (an entry folds it into its InitialAge instead).
 func storedHeader(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		return make(http.Header)
-	}
-	for name := range out {
-		if unstoredHeader(name) {
-			delete(out, name)
-		}
+	out := cache.StoredHeader(h)
+	if age, ok := h["Age"]; ok {
+		out["Age"] = slices.Clone(age)
 	}
 	return out
-}
-
-// unstoredHeader reports whether a response header is left out of entries:
-// hop-by-hop headers, and Age, which is kept as the entry's initial age.
-func unstoredHeader(name string) bool {
-	switch name {
-	case "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection",
-		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Age":
-		return true
-	}
-	return false
-}
-
-func validators(h http.Header) (etag, lastModified string) {
-	return strings.TrimSpace(h.Get("Etag")), strings.TrimSpace(h.Get("Last-Modified"))
 }

@@ -10,68 +10,26 @@ import (
 	"github.com/restycache/restycache/cache"
 )
 
-// usable reports whether e may be served without contacting the origin:
-// it is fresh, not marked no-cache, and satisfies the request's max-age and
-// min-fresh (RFC 9111 sections 4.2 and 5.2.1).
+// windows are the client-wide stale windows, for cache.Policy.Serve.
+func (t *Transport) windows() cache.Windows {
+	return cache.Windows{StaleWhileRevalidate: t.cfg.StaleWhileRevalidate, StaleIfError: t.cfg.StaleIfError}
+}
+
+// decide is the policy's decision for serving e to c at now.
+func (t *Transport) decide(c *call, e *cache.Entry, now time.Time) cache.Decision {
+	return t.policy.Serve(e, now, &c.cc, t.windows())
+}
+
+// usable reports whether e may be served to a request with Cache-Control
+// cc without contacting the origin (cache.Fresh).
 func (t *Transport) usable(e *cache.Entry, now time.Time, cc *cache.Directives) bool {
-	if e.Flags.Has(cache.FlagNoCache) || e.IsExpired(now) {
-		return false
-	}
-	if cc.MaxAge.Present && age(e, now) > cc.MaxAge.Duration {
-		return false
-	}
-	if cc.MinFresh.Present && !e.ExpiresAt.IsZero() && e.ExpiresAt.Sub(now) < cc.MinFresh.Duration {
-		return false
-	}
-	return true
-}
-
-// servableStale reports whether the request's max-stale lets the stale
-// entry e be served as it is.
-func (t *Transport) servableStale(e *cache.Entry, now time.Time, cc *cache.Directives) bool {
-	return cc.MaxStale.Present && mayServeStale(e) && staleness(e, now) <= cc.MaxStale.Duration
-}
-
-// inStaleWhileRevalidate reports whether the stale entry e is inside its
-// stale-while-revalidate window (the response's, else the client's).
-func (t *Transport) inStaleWhileRevalidate(e *cache.Entry, now time.Time) bool {
-	window := e.StaleWhileRevalidate
-	if window == 0 {
-		window = t.cfg.StaleWhileRevalidate
-	}
-	return window > 0 && mayServeStale(e) && staleness(e, now) <= window
+	return t.policy.Serve(e, now, cc, t.windows()) == cache.Fresh
 }
 
 // inStaleIfError reports whether the stale entry e may be served in place
-// of an error: inside the stale-if-error window of the request, else of
-// the response, else of the client.
+// of an origin failure (cache.Policy.ServeOnError).
 func (t *Transport) inStaleIfError(e *cache.Entry, now time.Time, cc *cache.Directives) bool {
-	window := e.StaleIfError
-	if cc.StaleIfError.Present {
-		window = cc.StaleIfError.Duration
-	} else if window == 0 {
-		window = t.cfg.StaleIfError
-	}
-	return window > 0 && mayServeStale(e) && staleness(e, now) <= window
-}
-
-// mayServeStale reports whether e may ever be served stale: not when its
-// response said no-cache or must-revalidate.
-func mayServeStale(e *cache.Entry) bool {
-	return !e.Flags.Has(cache.FlagNoCache) && !e.Flags.Has(cache.FlagMustRevalidate)
-}
-
-// age is the entry's current age (RFC 9111 section 4.2.3).
-func age(e *cache.Entry, now time.Time) time.Duration {
-	return e.InitialAge + now.Sub(e.StoredAt)
-}
-
-// staleness is how long ago the entry stopped being fresh.
-func staleness(e *cache.Entry, now time.Time) time.Duration {
-	if e.ExpiresAt.IsZero() {
-		return 0
-	}
-	return now.Sub(e.ExpiresAt)
+	return t.policy.ServeOnError(e, now, cc, t.windows())
 }
 
 // forwardUnsafe sends a request with an unsafe method upstream and, when it
@@ -81,7 +39,9 @@ func staleness(e *cache.Entry, now time.Time) time.Duration {
 // or variant it was stored with, and the GET and HEAD keys the request
 // derives itself (which an index lost in a concurrent write may miss).
 func (t *Transport) forwardUnsafe(req *http.Request, st *State) (*http.Response, error) {
+	requestTime := t.now()
 	resp, err := t.forward(req, st)
+	responseTime := t.now()
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode >= 400 {
 		return resp, err
 	}
@@ -99,13 +59,57 @@ func (t *Transport) forwardUnsafe(req *http.Request, st *State) (*http.Response,
 		if i == 0 && req.Host != "" {
 			host = req.Host
 		}
-		_ = t.store.Invalidate(req.Context(), t.keyer.URLIndexKey(u, host))
+		if !t.cfg.ReadOnly {
+			_ = t.store.Invalidate(req.Context(), t.keyer.URLIndexKey(u, host))
+		}
 		for _, m := range [...]string{http.MethodGet, http.MethodHead} {
-			keys = append(keys, t.keyer.Key(&http.Request{Method: m, URL: u, Host: host, Header: req.Header}, nil))
+			keys = append(keys, t.keyOf(&http.Request{Method: m, URL: u, Host: host, Header: req.Header}, nil))
 		}
 	}
 	t.deleteKeys(req.Context(), keys...)
+	t.storePostAnswer(req, resp, requestTime, responseTime)
 	return resp, nil
+}
+
+// storePostAnswer stores, as the answer to a GET of req's URL, a successful
+// answer to the POST req that has explicit freshness and a
+// Content-Location equal to its URL (RFC 9111 section 4, RFC 9110 section
+// 9.3.3), once its body has been read to its end.
+func (t *Transport) storePostAnswer(req *http.Request, resp *http.Response, requestTime, responseTime time.Time) {
+	if req.Method != http.MethodPost || resp.StatusCode != http.StatusOK || t.cfg.ReadOnly || !t.policy.MethodAllowed(http.MethodGet) {
+		return
+	}
+	loc := resp.Header.Get("Content-Location")
+	if loc == "" {
+		return
+	}
+	u, err := req.URL.Parse(loc)
+	if err != nil || t.keyer.RedactURL(u) != t.keyer.RedactURL(req.URL) || !sameOrigin(u, req.URL) {
+		return
+	}
+	get := &http.Request{Method: http.MethodGet, URL: req.URL, Host: req.Host, Header: req.Header.Clone()}
+	get = get.WithContext(req.Context())
+	get.Header.Del("Content-Type")
+	get.Header.Del("Content-Length")
+	lifetime := t.policy.Lifetime(cache.Lifetime{}, req.URL)
+	if lifetime.IsSet() {
+		return // only the response's own explicit freshness makes it a GET answer
+	}
+	c := &call{req: get, key: t.keyOf(get, nil), lifetime: lifetime}
+	if fr := t.policy.Freshness(lifetime, resp, requestTime, responseTime); !fr.Explicit {
+		return
+	}
+	e := t.newEntry(c, resp, requestTime, responseTime)
+	if e == nil {
+		return
+	}
+	key := t.storedKey(c, e)
+	if resp.Body == nil || resp.Body == http.NoBody {
+		t.save(c, e, key)
+		return
+	}
+	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: e, key: key,
+		buf: make([]byte, 0, initialCapacity(resp.ContentLength, t.cfg.MaxBodySize))}
 }
 
 func sameOrigin(a, b *url.URL) bool {
@@ -115,5 +119,8 @@ func sameOrigin(a, b *url.URL) bool {
 // deleteKeys deletes keys, detached from the caller's cancellation; the
 // Store bounds, counts and reports a failure.
 func (t *Transport) deleteKeys(ctx context.Context, keys ...cache.Key) {
+	if t.cfg.ReadOnly {
+		return
+	}
 	_ = t.store.Delete(ctx, true, keys...)
 }

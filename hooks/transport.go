@@ -68,6 +68,15 @@ type Config struct {
 	// apply to entries whose response set none. Zero means none.
 	StaleWhileRevalidate time.Duration
 	StaleIfError         time.Duration
+	// ReadOnly makes the Transport read and serve stored entries but never
+	// write or delete one: answers are not stored, 304s refresh nothing,
+	// unsafe requests invalidate nothing. Off by default.
+	ReadOnly bool
+	// KeyFunc, when set, derives the cache key of each request from the
+	// request and its body (as read for keying) in place of Keyer.Key; an
+	// empty result falls back to Keyer.Key. A per-request Options.Key
+	// still wins. Nil means Keyer.Key.
+	KeyFunc func(req *http.Request, body []byte) string
 	// DisableCoalescing stops concurrent identical requests from sharing
 	// one origin fetch.
 	DisableCoalescing bool
@@ -193,6 +202,7 @@ type call struct {
 	body         []byte    // the request body, as read for the key
 	customKey    bool
 	lifetime     cache.Lifetime
+	ranged       *http.Request    // a GET with a Range header, as the caller sent it; req is it without Range and If-Range
 	cc           cache.Directives // the request's Cache-Control, with Policy.CacheControl
 	skipRead     bool             // a retry: do not serve or revalidate what is stored
 	mustAsk      bool             // refresh or no-cache: contact the origin
@@ -217,6 +227,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var cc cache.Directives
 	if t.policy.CacheControl {
 		cc = cache.ParseCacheControl(req.Header)
+		// A request's Pragma: no-cache counts when it has no
+		// Cache-Control (RFC 9111 section 5.4).
+		cc.NoCache = cc.NoCache || cache.PragmaNoCache(req.Header)
 	}
 	if opts.Bypass || Disabled(ctx) || cc.NoStore || isConditional(req.Header) {
 		return t.forward(req, st)
@@ -251,7 +264,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		onlyIfCached: opts.OnlyIfCached || cc.OnlyIfCached,
 	}
 	if c.key == "" {
-		c.key = t.keyer.Key(req, body)
+		c.key = t.keyOf(req, body)
+	}
+	if req.Method == http.MethodGet && req.Header.Get("Range") != "" {
+		// Ranges are answered from a stored complete response; the
+		// cache's own requests upstream never ask for one.
+		c.ranged = req
+		c.req = req.Clone(req.Context())
+		c.req.Header.Del("Range")
+		c.req.Header.Del("If-Range")
 	}
 	var entry *cache.Entry
 	if !c.skipRead {
@@ -262,14 +283,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	if entry != nil && !c.mustAsk {
+	if entry != nil && !opts.Refresh {
 		now := t.now()
-		switch {
-		case t.usable(entry, now, &c.cc):
+		switch t.decide(c, entry, now) {
+		case cache.Fresh:
 			return t.serve(c, entry, StatusHit, now), nil
-		case t.servableStale(entry, now, &c.cc):
+		case cache.Stale:
 			return t.serve(c, entry, StatusStale, now), nil
-		case t.inStaleWhileRevalidate(entry, now):
+		case cache.StaleRevalidate:
 			t.revalidateInBackground(c, entry)
 			return t.serve(c, entry, StatusStale, now), nil
 		}
@@ -278,6 +299,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeRequestBody(req)
 		t.record(c, Result{Status: StatusOnlyIfCachedMiss, Key: c.key})
 		return onlyIfCachedMiss(req), nil
+	}
+	if c.ranged != nil {
+		if entry != nil && entry.HasValidators() && entry.StatusCode == http.StatusOK {
+			// Revalidate the whole response: a 304 lets the stored
+			// body answer the range, a new 200 answers it whole.
+			return t.fetch(c, entry)
+		}
+		// Nothing stored answers the range: the origin does, and its
+		// partial answer is neither stored nor mistaken for a whole one.
+		return t.forward(c.ranged, st)
 	}
 	if !t.cfg.DisableCoalescing && !c.skipRead && !c.mustAsk {
 		if resp, err, ok := t.shared(c, entry); ok {
@@ -326,10 +357,10 @@ func (t *Transport) headFromGet(c *call) *http.Response {
 	get.Method = http.MethodGet
 	gc := *c
 	gc.req = &get
-	gc.key = t.keyer.Key(&get, c.body)
+	gc.key = t.keyOf(&get, c.body)
 	e := t.lookup(&gc)
 	now := t.now()
-	if e == nil || !t.usable(e, now, &c.cc) {
+	if e == nil || t.decide(c, e, now) != cache.Fresh {
 		return nil
 	}
 	c.entryKey = gc.entryKey
@@ -338,11 +369,63 @@ func (t *Transport) headFromGet(c *call) *http.Response {
 	return resp
 }
 
-// serve answers c with the stored entry e and records status.
+// Key returns the cache key that req, sent with body, is stored under
+// (without a per-request Options.Key): Config.KeyFunc's when it gives one,
+// else the Keyer's.
+func (t *Transport) Key(req *http.Request, body []byte) cache.Key { return t.keyOf(req, body) }
+
+// keyOf derives the key of req, sent with body: by KeyFunc when it gives
+// one, else by the Keyer.
+func (t *Transport) keyOf(req *http.Request, body []byte) cache.Key {
+	if t.cfg.KeyFunc != nil {
+		if k := t.cfg.KeyFunc(req, body); k != "" {
+			return cache.Key(k)
+		}
+	}
+	return t.keyer.Key(req, body)
+}
+
+// serve answers c with the stored entry e and records status. A range
+// request gets the range it asked for (see ranged).
 func (t *Transport) serve(c *call, e *cache.Entry, status Status, now time.Time) *http.Response {
 	closeRequestBody(c.req)
 	t.record(c, Result{Status: status, Key: c.entryKey, StoredAt: e.StoredAt, ExpiresAt: e.ExpiresAt})
+	if c.ranged != nil {
+		return t.rangeResponse(c.ranged, e, now)
+	}
 	return t.response(c.req, e, false, now)
+}
+
+// rangeResponse answers the range request req from the stored complete
+// response e (RFC 9110 section 14, RFC 9111 section 3.4): 206 with the one
+// range asked for, 416 when it is unsatisfiable, and the whole response
+// when the Range header is not a valid bytes range, when If-Range does not
+// match e, when e is not a complete 200, or for several ranges.
+func (t *Transport) rangeResponse(req *http.Request, e *cache.Entry, now time.Time) *http.Response {
+	resp := t.response(req, e, true, now)
+	if e.StatusCode != http.StatusOK || e.Method == http.MethodHead {
+		return resp
+	}
+	if ir := req.Header.Get("If-Range"); ir != "" && !cache.IfRangeMatches(ir, e.Header, e.StoredAt) {
+		return resp
+	}
+	size := int64(len(e.Body))
+	r, kind := cache.ParseRange(req.Header.Get("Range"), size)
+	switch kind {
+	case cache.RangeSingle:
+		resp.StatusCode, resp.Status = http.StatusPartialContent, "206 Partial Content"
+		resp.Header.Set("Content-Range", r.ContentRange(size))
+		resp.Header.Set("Content-Length", strconv.FormatInt(r.Len(), 10))
+		resp.ContentLength = r.Len()
+		resp.Body = newBodyReader(e.Body[r.First : r.Last+1])
+	case cache.RangeUnsatisfiable:
+		resp.StatusCode, resp.Status = http.StatusRequestedRangeNotSatisfiable, "416 Range Not Satisfiable"
+		resp.Header.Set("Content-Range", cache.UnsatisfiedRange(size))
+		resp.Header.Set("Content-Length", "0")
+		resp.ContentLength = 0
+		resp.Body = http.NoBody
+	}
+	return resp
 }
 
 // record is the one place where the outcome of a request that used the
@@ -374,8 +457,7 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now
 		}
 	}
 	if !e.StoredAt.IsZero() {
-		age := e.InitialAge + now.Sub(e.StoredAt)
-		header["Age"] = []string{strconv.FormatInt(int64(max(age, 0)/time.Second), 10)}
+		header["Age"] = []string{strconv.FormatInt(int64(min(e.Age(now), cache.MaxDelta)/time.Second), 10)}
 	}
 	contentLength := int64(len(e.Body))
 	if len(e.Body) > 0 || header["Content-Length"] == nil {
@@ -467,12 +549,13 @@ func closeRequestBody(req *http.Request) {
 }
 
 // isConditional reports whether the caller built a conditional request
-// itself; such requests pass through untouched.
+// itself; such requests pass through untouched. If-Range is not one: it
+// qualifies a Range, which the cache answers (see rangeResponse).
 func isConditional(h http.Header) bool {
 	for name, values := range h {
 		if len(name) > 3 && strings.EqualFold(name[:3], "if-") && len(values) > 0 && values[0] != "" {
 			switch strings.ToLower(name[3:]) {
-			case "none-match", "modified-since", "match", "unmodified-since", "range":
+			case "none-match", "modified-since", "match", "unmodified-since":
 				return true
 			}
 		}

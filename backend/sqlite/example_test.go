@@ -81,3 +81,30 @@ func ExampleBackend_Scan() {
 	// users:1 ada 2100
 	// users:2 grace 1
 }
+
+// A bounded cache: past 2 entries (or 1 MiB of values), Set evicts the
+// least recently used.
+func ExampleOptions_bounded() {
+	dir, err := os.MkdirTemp("", "restycache-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	store := sqlite.New(filepath.Join(dir, "bounded"), sqlite.Options{MaxEntries: 2, MaxBytes: 1 << 20, Clock: clock})
+	defer store.Close()
+	for _, k := range []string{"a", "b", "c"} {
+		_ = store.Set(ctx, k, []byte(k), time.Time{})
+		now = now.Add(time.Second)
+	}
+	_, err = store.Get(ctx, "a")
+	fmt.Println(err != nil)
+	n, _ := store.Len(ctx, "")
+	fmt.Println(n)
+	// Output:
+	// true
+	// 2
+}

@@ -99,10 +99,30 @@ type Options struct {
 	// opening waits for other processes setting up the same new file.
 	// Zero or negative means DefaultBusyTimeout (5s).
 	BusyTimeout time.Duration
-	// Clock returns the current time, against which expiry is judged.
-	// Nil means time.Now; set it in tests. It is used for nothing else.
+	// Clock returns the current time, against which expiry is judged and
+	// last uses are recorded. Nil means time.Now; set it in tests.
 	Clock func() time.Time
+	// MaxEntries bounds the number of rows in the table: past it, Set
+	// evicts the least recently used ones (written or read; a read
+	// records its use at most once per second per key). Zero or negative
+	// means no bound.
+	MaxEntries int
+	// MaxBytes bounds the sum of the values' sizes in the table: past it,
+	// Set evicts the least recently used values, and a single value
+	// larger than MaxBytes is refused with ErrTooLarge. Zero or negative
+	// means no bound.
+	MaxBytes int64
 }
+
+// ErrTooLarge is returned (wrapped) by Set when a value is larger than
+// Options.MaxBytes; nothing is stored and a previous value under the key is
+// removed. It is backend.ErrTooLarge; test for it with errors.Is.
+var ErrTooLarge = backend.ErrTooLarge
+
+// touchEvery is how much older than now a row's last use must be before a
+// read records a new one, so that hot keys do not turn every read into a
+// write.
+const touchEvery = time.Second
 
 // Backend is a backend.Storage, backend.Scanner and backend.Pinger in a
 // SQLite database. It opens the database on first use (or in Open). A
@@ -114,7 +134,9 @@ type Backend struct {
 	path        string
 	table       string
 	busyTimeout time.Duration
-	now         func() time.Time // expiry only
+	now         func() time.Time // expiry and last use
+	maxEntries  int64            // 0: unbounded
+	maxBytes    int64            // 0: unbounded
 
 	// Set by New; tests in this package may change them before first use.
 	wallNow    func() time.Time // open retry pauses and identity checks
@@ -145,6 +167,8 @@ type state struct {
 	next     atomic.Int64
 
 	set     *sql.Stmt
+	touch   string // records a read's use
+	evict   string // deletes the least recently used rows past the bounds
 	delOne  string
 	delMany func(n int) string
 	clear   string
@@ -186,8 +210,17 @@ func New(path string, opts ...Options) *Backend {
 	if b.now == nil {
 		b.now = time.Now
 	}
+	if o.MaxEntries > 0 {
+		b.maxEntries = int64(o.MaxEntries)
+	}
+	if o.MaxBytes > 0 {
+		b.maxBytes = o.MaxBytes
+	}
 	return b
 }
+
+// bounded reports whether Set evicts.
+func (b *Backend) bounded() bool { return b.maxEntries > 0 || b.maxBytes > 0 }
 
 // Open is New followed by opening the database at once, so a bad path or
 // table name is reported here rather than on first use.
@@ -431,7 +464,14 @@ func (b *Backend) open(ctx context.Context) (*state, error) {
 	st := &state{path: file}
 	t := `"` + b.table + `"`
 	const live = `(expires_at IS NULL OR expires_at > ?)`
-	getSQL := `SELECT value FROM ` + t + ` WHERE key = ? AND ` + live
+	getSQL := `SELECT value, used_at FROM ` + t + ` WHERE key = ? AND ` + live
+	st.touch = `UPDATE ` + t + ` SET used_at = ? WHERE key = ? AND used_at < ?`
+	// One statement: rank the rows from the most recently used, and delete
+	// those past the entry count or whose running total of bytes passes
+	// the byte budget.
+	st.evict = `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM (SELECT key,
+		ROW_NUMBER() OVER w AS n, SUM(length(value)) OVER w AS total FROM ` + t + `
+		WINDOW w AS (ORDER BY used_at DESC, key DESC)) WHERE n > ? OR total > ?)`
 	st.delOne = `DELETE FROM ` + t + ` WHERE key = ?`
 	st.delMany = func(n int) string {
 		return `DELETE FROM ` + t + ` WHERE key IN (?` + strings.Repeat(`, ?`, n-1) + `)`
@@ -477,8 +517,8 @@ func (b *Backend) open(ctx context.Context) (*state, error) {
 		st.shm, _ = os.Stat(file + "-shm")
 	}
 
-	st.set, err = db.PrepareContext(ctx, `INSERT INTO `+t+` (key, value, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`)
+	st.set, err = db.PrepareContext(ctx, `INSERT INTO `+t+` (key, value, expires_at, used_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, used_at = excluded.used_at`)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -495,7 +535,7 @@ func (b *Backend) open(ctx context.Context) (*state, error) {
 func (b *Backend) setup(ctx context.Context, st *state) error {
 	t := `"` + b.table + `"`
 	steps := []string{
-		`CREATE TABLE IF NOT EXISTS ` + t + ` (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_at INTEGER)`,
+		`CREATE TABLE IF NOT EXISTS ` + t + ` (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_at INTEGER, used_at INTEGER NOT NULL DEFAULT 0)`,
 		`CREATE INDEX IF NOT EXISTS "` + b.table + `_expires_at" ON ` + t + ` (expires_at)`,
 	}
 	if st.path != MemoryPath {
@@ -507,6 +547,9 @@ func (b *Backend) setup(ctx context.Context, st *state) error {
 	pause := setupRetryMin
 	for {
 		err := runSteps(ctx, st.db, steps)
+		if err == nil {
+			err = b.addUsedAt(ctx, st)
+		}
 		if err == nil || !isBusy(err) || ctx.Err() != nil || time.Now().Add(pause).After(giveUp) {
 			return err
 		}
@@ -519,6 +562,28 @@ func (b *Backend) setup(ctx context.Context, st *state) error {
 		}
 		pause = min(2*pause, setupRetryMax)
 	}
+}
+
+// addUsedAt adds the used_at column (the last use, in Unix nanoseconds) to
+// a table made before it existed, and its index when the Backend is
+// bounded.
+func (b *Backend) addUsedAt(ctx context.Context, st *state) error {
+	t := `"` + b.table + `"`
+	var n int
+	if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'used_at'`, b.table).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := st.db.ExecContext(ctx, `ALTER TABLE `+t+` ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0`); err != nil &&
+			!strings.Contains(err.Error(), "duplicate column") { // another process was first
+			return err
+		}
+	}
+	if b.bounded() {
+		_, err := st.db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS "`+b.table+`_used_at" ON `+t+` (used_at)`)
+		return err
+	}
+	return nil
 }
 
 func runSteps(ctx context.Context, db *sql.DB, steps []string) error {
@@ -608,36 +673,37 @@ func (c *conn) Close() error {
 // slice for every BLOB it reads and keeps no reference to it), so it is
 // handed to the caller without another copy. ok is false when no row
 // matched.
-func (c *conn) getValue(ctx context.Context, key string, now int64) (v []byte, ok bool, err error) {
+func (c *conn) getValue(ctx context.Context, key string, now int64) (v []byte, usedAt int64, ok bool, err error) {
 	if c.get == nil {
 		if c.get, err = c.PrepareContext(ctx, c.getSQL); err != nil {
-			return nil, false, err
+			return nil, 0, false, err
 		}
 	}
 	rows, err := c.get.(driver.StmtQueryContext).QueryContext(ctx, []driver.NamedValue{
 		{Ordinal: 1, Value: key}, {Ordinal: 2, Value: now},
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
-	var dest [1]driver.Value
+	var dest [2]driver.Value
 	err = rows.Next(dest[:])
 	cerr := rows.Close()
 	switch {
 	case err == io.EOF:
-		return nil, false, cerr
+		return nil, 0, false, cerr
 	case err != nil:
-		return nil, false, err
+		return nil, 0, false, err
 	case cerr != nil:
-		return nil, false, cerr
+		return nil, 0, false, cerr
 	}
+	usedAt, _ = dest[1].(int64)
 	switch v := dest[0].(type) {
 	case []byte:
-		return v, true, nil
+		return v, usedAt, true, nil
 	case string: // a value written as TEXT by another program
-		return []byte(v), true, nil
+		return []byte(v), usedAt, true, nil
 	default:
-		return nil, false, fmt.Errorf("value of type %T", dest[0])
+		return nil, 0, false, fmt.Errorf("value of type %T", dest[0])
 	}
 }
 
@@ -698,22 +764,33 @@ func unixNanos(t time.Time) int64 {
 // an error wrapping backend.ErrNotFound if it is absent or expired. The
 // value is copied once, out of SQLite, on a connection held for the one
 // query.
+//
+// With MaxEntries or MaxBytes, a read also records the key's use, when its
+// last recorded use is more than a second old.
 func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
+	var usedAt int64
+	now := unixNanos(b.now())
 	err := b.do(ctx, "get", func(st *state) error {
 		c, err := st.db.Conn(ctx)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return c.Raw(func(dc any) error {
+		err = c.Raw(func(dc any) error {
 			var ok bool
-			v, ok, err = dc.(*conn).getValue(ctx, key, unixNanos(b.now()))
+			v, usedAt, ok, err = dc.(*conn).getValue(ctx, key, now)
 			if err == nil && !ok {
 				err = backend.ErrNotFound
 			}
 			return err
 		})
+		if err == nil && b.bounded() && usedAt < now-int64(touchEvery) {
+			// A lost touch only makes the entry look older: not an
+			// error of the read.
+			_, _ = c.ExecContext(ctx, st.touch, now, key, now-int64(touchEvery))
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -735,11 +812,34 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt t
 		}
 		exp = sql.NullInt64{Int64: unixNanos(expiresAt), Valid: true}
 	}
+	if b.maxBytes > 0 && int64(len(value)) > b.maxBytes {
+		err := b.do(ctx, "set", func(st *state) error {
+			_, err := st.db.ExecContext(ctx, st.delOne, key)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("restycache/sqlite: set: %w (%d bytes, limit %d)", ErrTooLarge, len(value), b.maxBytes)
+	}
 	if value == nil {
 		value = []byte{} // the driver binds a nil slice as NULL
 	}
 	return b.do(ctx, "set", func(st *state) error {
-		_, err := st.set.ExecContext(ctx, key, value, exp)
+		if _, err := st.set.ExecContext(ctx, key, value, exp, unixNanos(b.now())); err != nil {
+			return err
+		}
+		if !b.bounded() {
+			return nil
+		}
+		maxEntries, maxBytes := b.maxEntries, b.maxBytes
+		if maxEntries <= 0 {
+			maxEntries = math.MaxInt64
+		}
+		if maxBytes <= 0 {
+			maxBytes = math.MaxInt64
+		}
+		_, err := st.db.ExecContext(ctx, st.evict, maxEntries, maxBytes)
 		return err
 	})
 }

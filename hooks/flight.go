@@ -234,15 +234,17 @@ func (t *Transport) revalidateInBackground(c *call, entry *cache.Entry) {
 	case t.workers <- struct{}{}:
 	default:
 		t.log.Debug("restycache: background revalidation skipped: all workers busy", "key", string(c.key))
+		t.store.ObserveRequest(c.req.Context(), RequestEvent{Kind: KindBackgroundSkipped})
 		return
 	}
 	f, leader := t.flights.join(c.key)
 	if !leader {
 		<-t.workers
+		t.store.ObserveRequest(c.req.Context(), RequestEvent{Kind: KindBackgroundSkipped})
 		return
 	}
 	f.leaderGone = true // nobody waits for a background revalidation
-	t.launch(f, c, entry, false, func() { <-t.workers })
+	t.launch(f, c, entry, false, func() { <-t.workers }, func() { t.observeBackground(f) })
 }
 
 // launch starts f's fetch for c. The request is copied now, carrying
@@ -403,6 +405,7 @@ func (t *Transport) crossProcess(ctx context.Context, c *call) (*cache.Entry, fu
 		if wait <= 0 {
 			return nil, func() {}
 		}
+		t.observeCrossProcessWait(ctx, poll == crossProcessMinPoll)
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -88,6 +88,12 @@ type Config struct {
 	// BackgroundWorkers bounds concurrent background revalidations; 0
 	// means DefaultBackgroundWorkers.
 	BackgroundWorkers int
+	// CacheStatus, when not empty, is the cache's identifier in the
+	// Cache-Status response header (RFC 9211) that the Transport adds to
+	// every response of a request that reached it, such as
+	// "restycache; hit; ttl=42". It must be a structured-field token
+	// (see ValidCacheStatusName). Empty (the default) adds no header.
+	CacheStatus string
 }
 
 // withDefaults returns cfg with its zero fields set to their defaults.
@@ -207,10 +213,20 @@ type call struct {
 	skipRead     bool             // a retry: do not serve or revalidate what is stored
 	mustAsk      bool             // refresh or no-cache: contact the origin
 	onlyIfCached bool
+	start        time.Time // when RoundTrip started
+	validating   bool      // the origin is asked with the stored entry's validators
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.cfg.CacheStatus == "" {
+		return t.roundTrip(req, time.Now())
+	}
+	return t.withCacheStatus(req)
+}
+
+// roundTrip answers req, which arrived at start.
+func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Response, error) {
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil {
 		// net/http calls us even with a cancelled context; a hit must not
@@ -262,6 +278,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if c.key == "" {
 		c.key = t.keyer.Key(req, body)
 	}
+	c.start = start
 	var entry *cache.Entry
 	if !c.skipRead {
 		entry = t.lookup(c)
@@ -283,6 +300,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return t.serve(c, entry, StatusStale, now), nil
 		}
 	}
+	c.validating = entry != nil && entry.HasValidators()
 	if c.onlyIfCached {
 		closeRequestBody(req)
 		t.record(c, Result{Status: StatusOnlyIfCachedMiss, Key: c.key})
@@ -356,21 +374,29 @@ func (t *Transport) serve(c *call, e *cache.Entry, status Status, now time.Time)
 }
 
 // record is the one place where the outcome of a request that used the
-// cache is recorded in its State and counted, from its final status.
+// cache is recorded in its State and counted (by the Store, which tells
+// its Observers), from its final status.
 func (t *Transport) record(c *call, r Result) {
 	c.st.record(r)
-	switch r.Status {
-	case StatusHit, StatusStale, StatusRevalidated:
-		t.store.CountHit(true)
-	case StatusMiss, StatusRefresh, StatusCoalesced, StatusOnlyIfCachedMiss:
-		t.store.CountHit(false)
+	e := RequestEvent{Status: r.Status, Duration: time.Since(c.start)}
+	if c.validating {
+		switch {
+		case r.Status == StatusRevalidated:
+			e.Revalidation = RevalidationNotModified
+		case (r.Status == StatusMiss || r.Status == StatusRefresh) && !r.StoredAt.IsZero():
+			e.Revalidation = RevalidationReplaced
+		}
 	}
+	t.store.ObserveRequest(c.req.Context(), e)
 }
 
 // forward sends req upstream without using the cache.
 func (t *Transport) forward(req *http.Request, st *State) (*http.Response, error) {
 	st.record(Result{Status: StatusBypass})
-	return t.Upstream().RoundTrip(req)
+	start := time.Now()
+	resp, err := t.Upstream().RoundTrip(req)
+	t.store.ObserveRequest(req.Context(), RequestEvent{Status: StatusBypass, Duration: time.Since(start)})
+	return resp, err
 }
 
 // response builds the response served for entry. Unless shared, the

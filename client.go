@@ -68,6 +68,7 @@ func Wrap(rc *resty.Client, opts ...Option) *Client {
 	if _, ok := storage.(backend.Locker); cfg.transport.CrossProcessWait > 0 && !ok {
 		cfg.invalid("WithCrossProcessCoalescing", "the backend (%T) is no backend.Locker", storage)
 	}
+	checkKeys(&cfg)
 	if err := cfg.err(); err != nil {
 		panic(err)
 	}
@@ -84,6 +85,20 @@ func Wrap(rc *resty.Client, opts ...Option) *Client {
 		cache:     &Cache{store: store, keyer: keyer, transport: t},
 		owner:     true,
 		mu:        new(sync.Mutex),
+	}
+}
+
+// checkKeys records what is wrong with the signing and encryption keys.
+func checkKeys(cfg *config) {
+	if len(cfg.store.SigningKeys) > 0 && len(cfg.store.EncryptionKeys) > 0 {
+		cfg.invalid("WithSigningKeys and WithEncryptionKeys", "both given: an encrypted entry is authenticated already, give one")
+		return
+	}
+	if err := hooks.CheckKeys(cfg.store.SigningKeys, nil); err != nil {
+		cfg.invalid("WithSigningKeys", "%v", err)
+	}
+	if err := hooks.CheckKeys(nil, cfg.store.EncryptionKeys); err != nil {
+		cfg.invalid("WithEncryptionKeys", "%v", err)
 	}
 }
 

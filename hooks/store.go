@@ -347,7 +347,11 @@ func (s *Store) decode(ctx context.Context, key cache.Key, full string, b []byte
 	} else if verify {
 		op = OpVerify
 	}
-	err = fmt.Errorf("restycache: deleting stored record %s: %w", key, err)
+	what := "undecodable"
+	if op == OpVerify {
+		what = "unauthenticated"
+	}
+	err = fmt.Errorf("restycache: deleting %s stored record %s: %w", what, key, err)
 	s.observeBackend(ctx, BackendEvent{Op: op, Err: err})
 	s.rep.fail(op, err)
 	s.deleteRaw(detached(ctx), true, full)

@@ -296,7 +296,7 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 		case t.servableStale(entry, now, &c.cc):
 			return t.serve(c, entry, StatusStale, now), nil
 		case t.inStaleWhileRevalidate(entry, now):
-			t.revalidateInBackground(c, entry)
+			t.revalidateInBackground(c, ownHeader(entry)) // serve hands entry.Header to the caller
 			return t.serve(c, entry, StatusStale, now), nil
 		}
 	}
@@ -439,6 +439,14 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now
 		ContentLength: contentLength,
 		Request:       req,
 	}
+}
+
+// ownHeader returns a copy of e with a header map of its own, for work
+// that goes on while e's header is handed to a caller.
+func ownHeader(e *cache.Entry) *cache.Entry {
+	c := *e
+	c.Header = e.Header.Clone()
+	return &c
 }
 
 // bodyReader serves a stored body without copying it.

@@ -117,6 +117,7 @@ func build(upstream http.RoundTripper, opts []Option) (*hooks.Transport, *Cache)
 	if _, ok := storage.(backend.Locker); cfg.transport.CrossProcessWait > 0 && !ok {
 		cfg.invalid("WithCrossProcessCoalescing", "the backend (%T) is no backend.Locker", storage)
 	}
+	checkKeys(&cfg)
 	if err := cfg.err(); err != nil {
 		panic(err)
 	}
@@ -126,6 +127,20 @@ func build(upstream http.RoundTripper, opts []Option) (*hooks.Transport, *Cache)
 	tc.Store, tc.Keyer, tc.Policy, tc.Upstream = store, keyer, &policy, upstream
 	t := hooks.NewTransport(tc)
 	return t, &Cache{store: store, keyer: keyer, transport: t}
+}
+
+// checkKeys records what is wrong with the signing and encryption keys.
+func checkKeys(cfg *config) {
+	if len(cfg.store.SigningKeys) > 0 && len(cfg.store.EncryptionKeys) > 0 {
+		cfg.invalid("WithSigningKeys and WithEncryptionKeys", "both given: an encrypted entry is authenticated already, give one")
+		return
+	}
+	if err := hooks.CheckKeys(cfg.store.SigningKeys, nil); err != nil {
+		cfg.invalid("WithSigningKeys", "%v", err)
+	}
+	if err := hooks.CheckKeys(nil, cfg.store.EncryptionKeys); err != nil {
+		cfg.invalid("WithEncryptionKeys", "%v", err)
+	}
 }
 
 // recordAttempt tells the cache which attempt of a retried request is being

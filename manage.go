@@ -230,9 +230,11 @@ func (c *Cache) Ping(ctx context.Context) error {
 	return c.store.Ping(ctx)
 }
 
-// Stats returns counters of the cache's reads and writes since the client
-// was made.
-func (c *Cache) Stats() hooks.Stats { return c.store.Stats() }
+// Stats returns what the cache did since the client was made: hits,
+// misses, stale responses served, revalidations, coalesced requests,
+// background work, backend errors by operation, and what was written. Its
+// counters are atomic; reading them takes no lock on the request path.
+func (c *Cache) Stats() Stats { return statsOf(c.store.Stats()) }
 
 // Close stops the cache's background work, waiting for it, and closes the
 // backend. It is idempotent.

@@ -412,3 +412,92 @@ func WithKeyFunc(f func(req *http.Request, body []byte) string) Option {
 		c.transport.KeyFunc = f
 	}
 }
+
+// WithSigningKeys makes every stored entry signed with HMAC-SHA256 under
+// the first key, over the entry and its full storage key (namespace
+// included), and every entry read verified under whichever listed key
+// signed it (the envelope names it by a key id: the first 4 bytes of the
+// key's SHA-256). To rotate keys without losing the cache, put the new key
+// first and keep the old one until its entries have expired. An entry that
+// is tampered with, unsigned, signed with a key not listed, or moved under
+// another key is never served: it is a miss, deleted, counted
+// (Stats.Failed[OpVerify]) and reported through the logger at a limited
+// rate; the caller sees no error. Each key must be at least 32 bytes, and
+// at least one must be given; WithSigningKeys and WithEncryptionKeys
+// exclude each other (encryption authenticates too): otherwise New panics.
+// The default is no signature: entries are checked for corruption and for
+// their key only.
+func WithSigningKeys(keys ...[]byte) Option {
+	return func(c *config) {
+		if len(keys) == 0 {
+			c.invalid("WithSigningKeys", "no key given")
+		}
+		c.store.SigningKeys = copyKeys(keys)
+	}
+}
+
+// WithEncryptionKeys makes every stored entry sealed with AES-256-GCM under
+// the first key (a random nonce per entry, the full storage key as
+// associated data), and every entry read opened with whichever listed key
+// sealed it (named in the envelope by a key id: the first 4 bytes of the
+// key's SHA-256). Nothing of a response (URL, headers, body) is readable
+// at rest; the storage keys, which the backend needs, are hashes. Keys
+// rotate as with WithSigningKeys, and an entry that cannot be opened is
+// treated as an unsigned one there. Each key must be exactly 32 bytes,
+// used as it is: derive it from a longer secret with crypto/hkdf when
+// needed. At least one key must be given, and WithSigningKeys must not be:
+// otherwise New panics. Random nonces bound a key to about 2^32 entries
+// written; rotate before that. The default is no encryption.
+func WithEncryptionKeys(keys ...[]byte) Option {
+	return func(c *config) {
+		if len(keys) == 0 {
+			c.invalid("WithEncryptionKeys", "no key given")
+		}
+		c.store.EncryptionKeys = copyKeys(keys)
+	}
+}
+
+func copyKeys(keys [][]byte) [][]byte {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = append([]byte(nil), k...)
+	}
+	return out
+}
+
+// WithObserver adds an Observer, told of every request's outcome and every
+// backend operation (see Observer; otelcache.New makes one that records
+// OpenTelemetry metrics). Observers are called in the order given, after
+// the cache's own counters (Cache.Stats). With an Observer, backend
+// operations are timed. The default is none; a nil Observer is a
+// misconfiguration: New panics.
+func WithObserver(o Observer) Option {
+	return func(c *config) {
+		if o == nil {
+			c.invalid("WithObserver", "nil Observer")
+			return
+		}
+		c.store.Observers = append(c.store.Observers, o)
+	}
+}
+
+// WithCacheStatusHeader adds the standard Cache-Status response header
+// (RFC 9211) to every response of a request that reached the cache, with
+// name as the cache's identifier: "name; hit; ttl=42" for a hit (a
+// negative ttl for a stale one), "name; fwd=miss; stored" for a stored
+// miss, "name; fwd=stale; fwd-status=304" for a revalidated response,
+// "name; fwd=uri-miss; collapsed" for a request coalesced onto another's
+// fetch, "name; fwd=request" for a refresh and "name; fwd=bypass" for a
+// request that did not use the cache. A Cache-Status the response already
+// had (from caches nearer the origin) is kept, ours appended. The name must
+// be a structured-field token, such as "restycache" (a letter or "*", then
+// letters, digits and !#$%&'*+-.^_`|~:/); otherwise New panics. The default
+// is no header.
+func WithCacheStatusHeader(name string) Option {
+	return func(c *config) {
+		if !hooks.ValidCacheStatusName(name) {
+			c.invalid("WithCacheStatusHeader", "%q is not a structured-field token", name)
+		}
+		c.transport.CacheStatus = name
+	}
+}

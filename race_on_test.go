@@ -6,3 +6,6 @@ package restycache_test
 // detector slows requests about tenfold, so its runs send fewer, still
 // enough for 64 workers to contend on 200 URLs.
 const loadRequests = 300
+
+// raceDetector reports whether the tests run with the race detector.
+const raceDetector = true

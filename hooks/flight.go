@@ -235,19 +235,19 @@ func (t *Transport) revalidateInBackground(c *call, entry *cache.Entry) {
 	case t.workers <- struct{}{}:
 	default:
 		t.store.rep.note(slog.LevelDebug, "restycache: background revalidation skipped: all workers busy", "key", string(c.key))
+		t.store.ObserveRequest(c.req.Context(), RequestEvent{Kind: KindBackgroundSkipped})
 		return
 	}
 	f, leader := t.flights.join(c.key)
 	if !leader {
 		<-t.workers
+		t.store.ObserveRequest(c.req.Context(), RequestEvent{Kind: KindBackgroundSkipped})
 		return
 	}
 	f.leaderGone = true // nobody waits for a background revalidation
 	// The caller is served entry's own header map (a decode makes a new
 	// one per request) and may change it: the revalidation works on a copy.
-	own := *entry
-	own.Header = entry.Header.Clone()
-	t.launch(f, c, &own, false, func() { <-t.workers })
+	t.launch(f, c, ownHeader(entry), false, func() { <-t.workers }, func() { t.observeBackground(f) })
 }
 
 // launch starts f's fetch for c. The request is copied now, carrying
@@ -408,6 +408,7 @@ func (t *Transport) crossProcess(ctx context.Context, c *call) (*cache.Entry, fu
 		if wait <= 0 {
 			return nil, func() {}
 		}
+		t.observeCrossProcessWait(ctx, poll == crossProcessMinPoll)
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/restycache/restycache/backend"
@@ -52,12 +51,18 @@ const (
 	OpPing
 	OpLock
 	OpClose
-	// OpDecode is not a backend call: a stored entry that failed to decode.
+	// OpDecode is not a backend call: a stored record that failed to
+	// decode, or whose plain envelope was made for another key.
 	OpDecode
+	// OpVerify is not a backend call: a stored record that failed its
+	// signature, could not be opened, was signed or sealed with an
+	// unknown key, or lacked the signature or seal the Store requires
+	// (see StoreOptions.SigningKeys and EncryptionKeys).
+	OpVerify
 	numOps
 )
 
-var opNames = [numOps]string{"get", "set", "delete", "keys", "len", "clear", "delete-expired", "ping", "lock", "close", "decode"}
+var opNames = [numOps]string{"get", "set", "delete", "keys", "len", "clear", "delete-expired", "ping", "lock", "close", "decode", "verify"}
 
 // class is the breaker an operation goes through: 0 for reads, 1 for
 // writes.
@@ -77,15 +82,37 @@ func (o Op) String() string {
 	return "unknown"
 }
 
-// Stats counts what a Store did. All counters only grow.
+// Stats counts what a Store and the Transports over it did. All counters
+// only grow.
 type Stats struct {
-	// Hits and Misses count requests answered from storage or not.
+	// Hits counts requests answered from storage (StatusHit, StatusStale,
+	// StatusRevalidated); Misses those that needed the origin's answer
+	// (StatusMiss, StatusRefresh, StatusCoalesced,
+	// StatusOnlyIfCachedMiss). ByStatus has every request that reached
+	// the cache by its final status, bypasses included (only statuses
+	// seen are present).
 	Hits, Misses uint64
-	// Writes counts entries stored.
-	Writes uint64
+	ByStatus     map[Status]uint64
+	// RevalidatedNotModified counts revalidations the origin answered
+	// with 304 Not Modified, RevalidatedReplaced those it answered with
+	// a new response; background revalidations included.
+	RevalidatedNotModified, RevalidatedReplaced uint64
+	// BackgroundRevalidations counts background revalidations run (of
+	// which BackgroundFailed failed to reach the origin or read its
+	// answer); BackgroundSkipped those not run because every worker was
+	// busy or the key was being fetched already.
+	BackgroundRevalidations, BackgroundFailed, BackgroundSkipped uint64
+	// CrossProcessWaits counts shared fetches that waited for another
+	// process's fetch of the same key (Config.CrossProcessWait).
+	CrossProcessWaits uint64
+	// Writes counts responses stored; RecordsWritten every record
+	// written (responses, redirect aliases, variant and URL indexes),
+	// and BytesWritten their size, envelopes included.
+	Writes, RecordsWritten, BytesWritten uint64
 	// Errors counts failed backend operations of every kind; Failed has
-	// them by kind (only kinds that failed are present). Corrupt entries
-	// count under OpDecode.
+	// them by kind (only kinds that failed are present). Corrupt records
+	// count under OpDecode, records that are not authentic under
+	// OpVerify.
 	Errors uint64
 	Failed map[Op]uint64
 	// Skipped counts request-path operations not sent to a backend that
@@ -112,11 +139,43 @@ type StoreOptions struct {
 	// ReportInterval is the least time between two reports of one
 	// failing kind of operation; zero means DefaultReportInterval.
 	ReportInterval time.Duration
+	// SigningKeys, when not empty, makes every record stored signed with
+	// HMAC-SHA256 under the first key, over the record and its full
+	// storage key, and every record read verified under the key its
+	// envelope names (by a key id: the first KeyIDSize bytes of the
+	// key's SHA-256), so keys can be rotated by putting the new key
+	// first. Each key is at least MinSigningKeySize bytes. A record that
+	// is unsigned, signed with a key not listed, tampered with, or moved
+	// under another key is a miss: it is deleted, counted under OpVerify
+	// and reported, never served. The default (none) stores records in a
+	// plain envelope, which checks integrity (CRC-32C) and the storage
+	// key but stops no writer.
+	SigningKeys [][]byte
+	// EncryptionKeys, when not empty, makes every record stored sealed
+	// with AES-256-GCM under the first key (a random 96-bit nonce per
+	// record, the full storage key as associated data), and every record
+	// read opened under the key its envelope names, so keys can be
+	// rotated by putting the new key first. Each key is exactly
+	// EncryptionKeySize (32) bytes, used as it is (derive it with
+	// crypto/hkdf from a longer secret if needed). Nothing of a response
+	// (URL, headers, body) is readable at rest; storage keys stay
+	// readable, as the backend needs them, and reveal only hashes. A
+	// record that cannot be opened is treated as SigningKeys describes.
+	// Random nonces bound a key's safe use to about 2^32 records
+	// written: rotate keys before that. SigningKeys and EncryptionKeys
+	// are exclusive; the default is none.
+	EncryptionKeys [][]byte
+	// Observers are told of every request outcome and backend operation
+	// (see Observer), beside the Store's own counters. The default is
+	// none.
+	Observers []Observer
 }
 
 // Store is the one layer between the Transport and a backend. It encodes
-// and decodes entries (a corrupt one is a miss, deleted), resolves redirect
-// aliases, namespaces keys, and makes every backend call safe: bounded by
+// and decodes entries, each in an envelope bound to its full storage key
+// and optionally signed or encrypted (a corrupt or inauthentic one is a
+// miss, deleted), resolves redirect aliases, namespaces keys, counts what
+// happens and tells its Observers, and makes every backend call safe: bounded by
 // the per-operation timeout, a panic recovered as an error, failures
 // counted and reported at a limited rate, and a backend that keeps failing
 // left alone for a growing pause. It never fails a request: callers treat
@@ -127,14 +186,24 @@ type Store struct {
 	budget  budget
 	rep     *reporter
 	brk     [2]breaker // for reads and for writes: a store may fail one and not the other
+	env     *envelope
 
-	hits, misses, writes, skipped atomic.Uint64
-	failed                        [numOps]atomic.Uint64
+	counters  counters
+	observers []Observer // beside counters; when any, backend calls are timed
 }
 
-// NewStore returns a Store over s.
+// NewStore returns a Store over s. It panics when the keys of o are
+// misconfigured (see CheckKeys).
 func NewStore(s backend.Storage, o StoreOptions) *Store {
-	st := &Store{storage: s, budget: budget{timeout: o.Timeout}}
+	if err := CheckKeys(o.SigningKeys, o.EncryptionKeys); err != nil {
+		panic("restycache/hooks: " + err.Error())
+	}
+	st := &Store{storage: s, budget: budget{timeout: o.Timeout}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys)}
+	for _, obs := range o.Observers {
+		if obs != nil {
+			st.observers = append(st.observers, obs)
+		}
+	}
 	if o.Namespace != "" {
 		st.prefix = o.Namespace + NamespaceSeparator
 	}
@@ -149,26 +218,22 @@ func NewStore(s backend.Storage, o StoreOptions) *Store {
 func (s *Store) Storage() backend.Storage { return s.storage }
 
 // Stats returns the Store's counters.
-func (s *Store) Stats() Stats {
-	st := Stats{Hits: s.hits.Load(), Misses: s.misses.Load(), Writes: s.writes.Load(), Skipped: s.skipped.Load()}
-	for op := range numOps {
-		if n := s.failed[op].Load(); n > 0 {
-			if st.Failed == nil {
-				st.Failed = make(map[Op]uint64)
-			}
-			st.Failed[op] = n
-			st.Errors += n
-		}
+func (s *Store) Stats() Stats { return s.counters.stats() }
+
+// ObserveRequest counts a request's outcome, or an event of background
+// work, and tells the Store's Observers. The Transport calls it once per
+// request, from the request's final status.
+func (s *Store) ObserveRequest(ctx context.Context, e RequestEvent) {
+	s.counters.ObserveRequest(ctx, e)
+	for _, o := range s.observers {
+		o.ObserveRequest(ctx, e)
 	}
-	return st
 }
 
-// CountHit counts a request answered from storage (hit true) or not.
-func (s *Store) CountHit(hit bool) {
-	if hit {
-		s.hits.Add(1)
-	} else {
-		s.misses.Add(1)
+func (s *Store) observeBackend(ctx context.Context, e BackendEvent) {
+	s.counters.ObserveBackend(ctx, e)
+	for _, o := range s.observers {
+		o.ObserveBackend(ctx, e)
 	}
 }
 
@@ -180,14 +245,25 @@ func (s *Store) CountHit(hit bool) {
 // ErrBackendPanic. Failures are counted, except a miss and the end of a
 // context the caller ended itself.
 func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.Context) error) (err error) {
+	return s.callSized(ctx, op, bounded, 0, false, fn)
+}
+
+// callSized is call for a write of a record of n bytes (entry: a
+// response), which the Store's counters and Observers are told of.
+func (s *Store) callSized(ctx context.Context, op Op, bounded bool, n int, entry bool, fn func(context.Context) error) (err error) {
 	if bounded {
 		brk := &s.brk[op.class()]
 		if !brk.allow() {
-			s.skipped.Add(1)
-			return fmt.Errorf("restycache: backend %s: %w", op, ErrBackendUnavailable)
+			err = fmt.Errorf("restycache: backend %s: %w", op, ErrBackendUnavailable)
+			s.observeBackend(ctx, BackendEvent{Op: op, Err: err, Skipped: true})
+			return err
 		}
 		ctx = s.budget.bound(ctx)
 		defer func() { brk.record(err == nil || errors.Is(err, backend.ErrNotFound)) }()
+	}
+	var start time.Time
+	if len(s.observers) > 0 {
+		start = time.Now()
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -196,17 +272,23 @@ func (s *Store) call(ctx context.Context, op Op, bounded bool, fn func(context.C
 			}
 			err = fmt.Errorf("restycache: backend %s: %w: %v", op, ErrBackendPanic, r)
 		}
+		ev := BackendEvent{Op: op, Bytes: n, Entry: entry, Err: err}
+		if !start.IsZero() {
+			ev.Duration = time.Since(start)
+		}
 		switch {
 		case err == nil || errors.Is(err, backend.ErrNotFound):
+			ev.Err = nil
 			s.rep.ok(op)
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			// Cancelled by the caller: not the backend's failure.
+			ev.Canceled = true
 		default:
-			s.failed[op].Add(1)
 			if bounded { // management calls return their errors instead
 				s.rep.fail(op, err)
 			}
 		}
+		s.observeBackend(ctx, ev)
 	}()
 	return fn(ctx)
 }
@@ -249,8 +331,9 @@ func (s *Store) Lookup(ctx context.Context, key cache.Key) (*cache.Entry, cache.
 // (nil, nil) and a corrupt one is deleted and (nil, nil).
 func (s *Store) get(ctx context.Context, key cache.Key) (*cache.Entry, error) {
 	var b []byte
+	full := s.full(key)
 	err := s.call(ctx, OpGet, true, func(ctx context.Context) (err error) {
-		b, err = s.storage.Get(ctx, s.full(key))
+		b, err = s.storage.Get(ctx, full)
 		return err
 	})
 	if errors.Is(err, backend.ErrNotFound) {
@@ -259,19 +342,32 @@ func (s *Store) get(ctx context.Context, key cache.Key) (*cache.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restycache: read %s: %w", key, err)
 	}
-	return s.decode(ctx, key, b), nil
+	return s.decode(ctx, key, full, b), nil
 }
 
-// decode decodes b, stored under key; a corrupt entry is counted, reported,
-// deleted and nil.
-func (s *Store) decode(ctx context.Context, key cache.Key, b []byte) *cache.Entry {
-	e, err := cache.DecodeEntry(b)
+// decode opens the envelope of b, stored under key (full with the
+// namespace), and decodes the entry inside. A record that is corrupt
+// (OpDecode) or not authentic (OpVerify) is counted, reported, deleted and
+// nil.
+func (s *Store) decode(ctx context.Context, key cache.Key, full string, b []byte) *cache.Entry {
+	op := OpDecode
+	inner, verify, err := s.env.unwrap(full, b)
 	if err == nil {
-		return e
+		var e *cache.Entry
+		if e, err = cache.DecodeEntry(inner); err == nil {
+			return e
+		}
+	} else if verify {
+		op = OpVerify
 	}
-	s.failed[OpDecode].Add(1)
-	s.rep.fail(OpDecode, fmt.Errorf("restycache: deleting undecodable entry %s: %w", key, err))
-	s.deleteRaw(detached(ctx), true, s.full(key))
+	what := "undecodable"
+	if op == OpVerify {
+		what = "unauthenticated"
+	}
+	err = fmt.Errorf("restycache: deleting %s stored record %s: %w", what, key, err)
+	s.observeBackend(ctx, BackendEvent{Op: op, Err: err})
+	s.rep.fail(op, err)
+	s.deleteRaw(detached(ctx), true, full)
 	return nil
 }
 
@@ -292,24 +388,28 @@ func (s *Store) Entry(ctx context.Context, key cache.Key) (*cache.Entry, error) 
 // Store's timeout.
 func (s *Store) Save(ctx context.Context, key cache.Key, e *cache.Entry, keepUntil time.Time) error {
 	ctx = detached(ctx)
-	if err := s.set(ctx, key, cache.AppendEntry(nil, e), keepUntil); err != nil {
+	if err := s.set(ctx, key, e, keepUntil); err != nil {
 		return err
 	}
-	s.writes.Add(1)
 	for _, a := range e.Aliases {
 		if a == key {
 			continue
 		}
-		if err := s.set(ctx, a, cache.AppendEntry(nil, &cache.Entry{Alias: key}), keepUntil); err != nil {
+		if err := s.set(ctx, a, &cache.Entry{Alias: key}, keepUntil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) set(ctx context.Context, key cache.Key, value []byte, until time.Time) error {
-	err := s.call(ctx, OpSet, true, func(ctx context.Context) error {
-		return s.storage.Set(ctx, s.full(key), value, until)
+// set stores the record e under key until the given time, in the Store's
+// envelope.
+func (s *Store) set(ctx context.Context, key cache.Key, e *cache.Entry, until time.Time) error {
+	full := s.full(key)
+	value := s.env.wrap(full, e)
+	isEntry := e.Alias == "" && !e.IsVariantIndex() && !e.IsURLIndex()
+	err := s.callSized(ctx, OpSet, true, len(value), isEntry, func(ctx context.Context) error {
+		return s.storage.Set(ctx, full, value, until)
 	})
 	if err != nil {
 		return fmt.Errorf("restycache: write %s: %w", key, err)
@@ -374,7 +474,7 @@ func (s *Store) Index(ctx context.Context, index cache.Key, until time.Time, key
 		merged = merged[len(merged)-maxIndexed:]
 	}
 	rec := &cache.Entry{Flags: cache.FlagURLIndex, Aliases: merged, ExpiresAt: kept}
-	return s.set(detached(ctx), index, cache.AppendEntry(nil, rec), kept)
+	return s.set(detached(ctx), index, rec, kept)
 }
 
 // Invalidate deletes every key listed in the URL index stored under index,
@@ -420,7 +520,7 @@ func (s *Store) Entries(ctx context.Context, fn func(cache.Key, *cache.Entry) bo
 				if err != nil {
 					return err
 				}
-				if !guardedYield(func() bool { return visit(r.Key, s.decode(ctx, cache.Key(r.Key[len(s.prefix):]), r.Value)) }) {
+				if !guardedYield(func() bool { return visit(r.Key, s.decode(ctx, cache.Key(r.Key[len(s.prefix):]), r.Key, r.Value)) }) {
 					return nil
 				}
 			}

@@ -92,6 +92,12 @@ type Config struct {
 	// BackgroundWorkers bounds concurrent background revalidations; 0
 	// means DefaultBackgroundWorkers.
 	BackgroundWorkers int
+	// CacheStatus, when not empty, is the cache's identifier in the
+	// Cache-Status response header (RFC 9211) that the Transport adds to
+	// every response of a request that reached it, such as
+	// "restycache; hit; ttl=42". It must be a structured-field token
+	// (see ValidCacheStatusName). Empty (the default) adds no header.
+	CacheStatus string
 }
 
 // withDefaults returns cfg with its zero fields set to their defaults.
@@ -208,10 +214,20 @@ type call struct {
 	mustAsk      bool             // refresh or no-cache: contact the origin
 	onlyIfCached bool
 	readFailed   bool // the store failed to answer: do not ask it again for this request
+	start        time.Time // when RoundTrip started
+	validating   bool      // the origin is asked with the stored entry's validators
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.cfg.CacheStatus == "" {
+		return t.roundTrip(req, time.Now())
+	}
+	return t.withCacheStatus(req)
+}
+
+// roundTrip answers req, which arrived at start.
+func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Response, error) {
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil {
 		// net/http calls us even with a cancelled context; a hit must not
@@ -274,6 +290,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.req.Header.Del("Range")
 		c.req.Header.Del("If-Range")
 	}
+	c.start = start
 	var entry *cache.Entry
 	if !c.skipRead {
 		entry = t.lookup(c)
@@ -295,6 +312,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return t.serve(c, entry, StatusStale, now), nil
 		}
 	}
+	c.validating = entry != nil && entry.HasValidators()
 	if c.onlyIfCached {
 		closeRequestBody(req)
 		t.record(c, Result{Status: StatusOnlyIfCachedMiss, Key: c.key})
@@ -429,21 +447,29 @@ func (t *Transport) rangeResponse(req *http.Request, e *cache.Entry, now time.Ti
 }
 
 // record is the one place where the outcome of a request that used the
-// cache is recorded in its State and counted, from its final status.
+// cache is recorded in its State and counted (by the Store, which tells
+// its Observers), from its final status.
 func (t *Transport) record(c *call, r Result) {
 	c.st.record(r)
-	switch r.Status {
-	case StatusHit, StatusStale, StatusRevalidated:
-		t.store.CountHit(true)
-	case StatusMiss, StatusRefresh, StatusCoalesced, StatusOnlyIfCachedMiss:
-		t.store.CountHit(false)
+	e := RequestEvent{Status: r.Status, Duration: time.Since(c.start)}
+	if c.validating {
+		switch {
+		case r.Status == StatusRevalidated:
+			e.Revalidation = RevalidationNotModified
+		case (r.Status == StatusMiss || r.Status == StatusRefresh) && !r.StoredAt.IsZero():
+			e.Revalidation = RevalidationReplaced
+		}
 	}
+	t.store.ObserveRequest(c.req.Context(), e)
 }
 
 // forward sends req upstream without using the cache.
 func (t *Transport) forward(req *http.Request, st *State) (*http.Response, error) {
 	st.record(Result{Status: StatusBypass})
-	return t.Upstream().RoundTrip(req)
+	start := time.Now()
+	resp, err := t.Upstream().RoundTrip(req)
+	t.store.ObserveRequest(req.Context(), RequestEvent{Status: StatusBypass, Duration: time.Since(start)})
+	return resp, err
 }
 
 // response builds the response served for entry. Unless shared, the
@@ -485,6 +511,14 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now
 		ContentLength: contentLength,
 		Request:       req,
 	}
+}
+
+// ownHeader returns a copy of e with a header map of its own, for work
+// that goes on while e's header is handed to a caller.
+func ownHeader(e *cache.Entry) *cache.Entry {
+	c := *e
+	c.Header = e.Header.Clone()
+	return &c
 }
 
 // bodyReader serves a stored body without copying it.

@@ -82,6 +82,7 @@ func Run(t *testing.T, open Opener) {
 		{"Namespaces", testNamespaces},
 		{"TwoClientsShareEntries", testTwoClientsShareEntries},
 		{"LargeBody", testLargeBody},
+		{"Envelope", testEnvelope},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

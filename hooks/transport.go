@@ -213,7 +213,7 @@ type call struct {
 	skipRead     bool             // a retry: do not serve or revalidate what is stored
 	mustAsk      bool             // refresh or no-cache: contact the origin
 	onlyIfCached bool
-	readFailed   bool // the store failed to answer: do not ask it again for this request
+	readFailed   bool      // the store failed to answer: do not ask it again for this request
 	start        time.Time // when RoundTrip started
 	validating   bool      // the origin is asked with the stored entry's validators
 }

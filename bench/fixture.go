@@ -42,25 +42,26 @@ func SizeNamed(name string) (Size, bool) {
 // gives the same bytes.
 func Body(n int) []byte {
 	const tail = `],"pad":""}`
-	var b bytes.Buffer
-	b.Grow(n)
-	b.WriteString(`{"items":[`)
+	b := make([]byte, 0, n)
+	b = append(b, `{"items":[`...)
 	for i := 0; ; i++ {
-		item := `{"id":` + strconv.Itoa(1000000+i) + `,"name":"gopher","tags":["a","b"]}`
-		if i > 0 {
-			item = "," + item
-		}
-		if b.Len()+len(item)+len(tail) > n {
+		// ,{"id":NNNNNNN,"name":"gopher","tags":["a","b"]}
+		const itemLen = len(`,{"id":1000000,"name":"gopher","tags":["a","b"]}`)
+		if len(b)+itemLen+len(tail) > n {
 			break
 		}
-		b.WriteString(item)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = strconv.AppendInt(b, int64(1000000+i), 10)
+		b = append(b, `,"name":"gopher","tags":["a","b"]}`...)
 	}
-	b.WriteString(`],"pad":"`)
-	for b.Len() < n-2 {
-		b.WriteByte('x')
+	b = append(b, `],"pad":"`...)
+	for len(b) < n-2 {
+		b = append(b, 'x')
 	}
-	b.WriteString(`"}`)
-	return b.Bytes()
+	return append(b, `"}`...)
 }
 
 // ETag returns the entity tag the origin sends for a body of size s.

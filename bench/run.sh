@@ -11,7 +11,9 @@
 #   4. profiles a memory hit at 2 KiB and 64 KiB and a memory miss at
 #      64 KiB (CPU, and allocations with -test.memprofilerate 1) into
 #      bench/profiles/;
-#   5. writes bench/RESULTS.md and bench/hit-chart.svg (bench/cmd/report).
+#   5. writes bench/RESULTS.md and bench/hit-chart.svg (bench/cmd/report),
+#      ending with profiles/ANALYSIS.md (the reading of the profiles) and
+#      profiles/TOP.md (their top sites).
 #
 # Usage: bench/run.sh
 # Environment (all optional):
@@ -101,7 +103,7 @@ done
 profiles_md=""
 if [ "${PROFILE:-1}" != 0 ]; then
   mkdir -p profiles
-  gen="$work/profiles.md"
+  gen=profiles/TOP.md
   {
     echo
     echo "### Top sites, as pprof prints them"
@@ -134,8 +136,12 @@ if [ "${PROFILE:-1}" != 0 ]; then
       } >>"$gen"
     done
   done
-  cat profiles/ANALYSIS.md "$gen" >"$work/profiles-all.md" 2>/dev/null || cp "$gen" "$work/profiles-all.md"
-  profiles_md="$work/profiles-all.md"
+fi
+# The profiles section: the analysis (profiles/ANALYSIS.md, written by
+# hand from these listings), then the listings' top sites.
+if [ -f profiles/TOP.md ]; then
+  profiles_md="$work/profiles.md"
+  { [ ! -f profiles/ANALYSIS.md ] || cat profiles/ANALYSIS.md; cat profiles/TOP.md; } >"$profiles_md"
 fi
 
 go run ./cmd/report -raw "$raw" -out RESULTS.md -chart hit-chart.svg -benchstat benchstat.txt \

@@ -186,7 +186,8 @@ func (o *Origin) Count(path string) Counts {
 	return o.counts[path]
 }
 
-// Total returns how many requests the Origin answered.
+// Total returns how many requests the Origin answered on its paths (a 404
+// for any other path is not counted).
 func (o *Origin) Total() int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -109,8 +109,9 @@ func (c *Cache) ContainsRequest(ctx context.Context, req *http.Request) (bool, e
 }
 
 // KeyOf returns the cache key of req, as sent (the client's default headers
-// are not added). It reads req's body through GetBody, or not at all when
-// GetBody is nil.
+// are not added): the WithKeyFunc function's key when it gives one, else
+// the built-in key. It reads req's body through GetBody, or not at all
+// when GetBody is nil.
 func (c *Cache) KeyOf(req *http.Request) (string, error) {
 	var body []byte
 	if req.GetBody != nil {
@@ -123,7 +124,7 @@ func (c *Cache) KeyOf(req *http.Request) (string, error) {
 			return "", fmt.Errorf("restycache: read request body: %w", err)
 		}
 	}
-	return string(c.keyer.Key(req, body)), nil
+	return string(c.transport.Key(req, body)), nil
 }
 
 // Delete removes the entries stored under keys, and the redirect aliases

@@ -388,7 +388,7 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.transpo
 // nothing, unsafe requests invalidate nothing (requests-cache's
 // read_only). Cache management (Cache().Delete, Clear, ...) still works.
 // The default is off.
-func WithReadOnly() Option { return func(c *config) { c.transport.ReadOnly = true } }
+func WithReadOnly() Option { return func(c *config) { c.store.ReadOnly = true } }
 
 // WithAlwaysRevalidate makes every use of a stored response that has a
 // validator (ETag or Last-Modified) send a conditional request first,

@@ -340,7 +340,14 @@ func TestHeadersNotStored(t *testing.T) {
 			"Connection", "X-Hop",
 			"X-Hop", "1", "X-Nc", "2", "X-Pv", "3", "X-Keep", "4")
 		c, _ := rfcClient(t, mode)
-		get(t, c, o.URL+"/h")
+		// The origin's own answer reaches its caller whole: only what is
+		// stored, and served from storage, leaves the fields out.
+		first := get(t, c, o.URL+"/h")
+		for name, want := range map[string]string{"X-Nc": "2", "X-Pv": "3", "X-Keep": "4"} {
+			if v := first.Header().Get(name); v != want {
+				t.Errorf("first answer (from the origin): %s = %q, want %q", name, v, want)
+			}
+		}
 		r := get(t, c, o.URL+"/h")
 		if !r.FromCache() {
 			t.Fatalf("status %v: a qualified no-cache must not force revalidation of the rest", r.CacheStatus())
@@ -529,6 +536,30 @@ func TestReadOnly(t *testing.T) {
 		if r := get(t, ro, o.URL+"/stored"); !r.FromCache() {
 			t.Errorf("an unsafe request through a read-only client invalidated the entry")
 		}
+
+		// A record it cannot decode is a miss for it, and left in place.
+		var corrupt string
+		for k, err := range mem.Keys(ctx, "") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, err := mem.Get(ctx, k); err == nil && len(v) > 16 && !strings.Contains(k, "u-") {
+				corrupt = k
+				v[len(v)/2] ^= 0xff
+				if err := mem.Set(ctx, k, v, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if corrupt == "" {
+			t.Fatal("no stored entry found to corrupt")
+		}
+		if r := get(t, ro, o.URL+"/stored"); r.FromCache() {
+			t.Errorf("a corrupt entry was served")
+		}
+		if _, err := mem.Get(ctx, corrupt); err != nil {
+			t.Errorf("the read-only client deleted the corrupt record: %v", err)
+		}
 	})
 }
 
@@ -576,6 +607,10 @@ func TestKeyFunc(t *testing.T) {
 		first := get(t, c, o.URL+"/a?x=1")
 		if first.CacheKey() != "path:GET/a" {
 			t.Errorf("CacheKey = %q, want the key function's", first.CacheKey())
+		}
+		req, _ := http.NewRequest(http.MethodGet, o.URL+"/a?x=9", nil)
+		if k, err := c.Cache().KeyOf(req); err != nil || k != "path:GET/a" {
+			t.Errorf("Cache().KeyOf = %q, %v; want the key function's", k, err)
 		}
 		if r := get(t, c, o.URL+"/a?x=2"); !r.FromCache() {
 			t.Errorf("the key function ignores the query, yet ?x=2 missed")

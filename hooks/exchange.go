@@ -239,7 +239,7 @@ func (t *Transport) storedKey(c *call, e *cache.Entry) cache.Key {
 // Every key written is listed in the URL index of c's request, so that an
 // unsafe request to the URL invalidates them all.
 func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) {
-	if t.cfg.ReadOnly {
+	if t.store.readOnly {
 		return
 	}
 	until := t.keepUntil(e)
@@ -263,7 +263,7 @@ func (t *Transport) saveAt(key cache.Key, e *cache.Entry) { t.saveUntil(key, e, 
 // response must not be lost because its caller went away), and reports a
 // failure.
 func (t *Transport) saveUntil(key cache.Key, e *cache.Entry, until time.Time) {
-	if t.cfg.ReadOnly {
+	if t.store.readOnly {
 		return
 	}
 	if t.cfg.StripSetCookie && e.Header["Set-Cookie"] != nil {

@@ -119,6 +119,7 @@ type flight struct {
 	waiters atomic.Int32 // requests waiting for it, the leader included
 
 	entry     *cache.Entry // the answer, body included; stored or not
+	origin    http.Header  // the origin's header of entry, as it came, for the leader; nil when entry came from storage
 	status    Status       // StatusMiss, StatusRevalidated, StatusStale, or StatusHit from a recheck
 	stored    cache.Key    // where entry is stored; empty when not stored
 	err       error
@@ -211,6 +212,14 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 		res.Key, res.StoredAt, res.ExpiresAt = f.stored, f.entry.StoredAt, f.entry.ExpiresAt
 	}
 	t.record(c, res)
+	if leader && f.origin != nil {
+		// The request that went to the origin gets its answer whole; the
+		// others are served as from storage, without the fields that are
+		// not stored (RFC 9111 section 3.1).
+		e := *f.entry
+		e.Header = f.origin
+		return t.response(c.req, &e, false, now), nil, true
+	}
 	return t.response(c.req, f.entry, true, now), nil, true
 }
 
@@ -269,7 +278,7 @@ func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool,
 				return
 			}
 		}
-		if t.cfg.CrossProcessWait > 0 {
+		if t.cfg.CrossProcessWait > 0 && !t.store.readOnly { // a read-only client stores nothing to wait for
 			e, unlock := t.crossProcess(ctx, &fc)
 			defer unlock()
 			if e != nil {
@@ -347,7 +356,7 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 		f.stored = o.key
 		t.save(c, e, o.key)
 	}
-	f.entry = e
+	f.entry, f.origin = e, resp.Header
 }
 
 // unstoredEntry holds an answer that is shared but not stored.

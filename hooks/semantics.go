@@ -59,7 +59,7 @@ func (t *Transport) forwardUnsafe(req *http.Request, st *State) (*http.Response,
 		if i == 0 && req.Host != "" {
 			host = req.Host
 		}
-		if !t.cfg.ReadOnly {
+		if !t.store.readOnly {
 			_ = t.store.Invalidate(req.Context(), t.keyer.URLIndexKey(u, host))
 		}
 		for _, m := range [...]string{http.MethodGet, http.MethodHead} {
@@ -76,7 +76,7 @@ func (t *Transport) forwardUnsafe(req *http.Request, st *State) (*http.Response,
 // Content-Location equal to its URL (RFC 9111 section 4, RFC 9110 section
 // 9.3.3), once its body has been read to its end.
 func (t *Transport) storePostAnswer(req *http.Request, resp *http.Response, requestTime, responseTime time.Time) {
-	if req.Method != http.MethodPost || resp.StatusCode != http.StatusOK || t.cfg.ReadOnly || !t.policy.MethodAllowed(http.MethodGet) {
+	if req.Method != http.MethodPost || resp.StatusCode != http.StatusOK || t.store.readOnly || !t.policy.MethodAllowed(http.MethodGet) {
 		return
 	}
 	loc := resp.Header.Get("Content-Location")
@@ -119,7 +119,7 @@ func sameOrigin(a, b *url.URL) bool {
 // deleteKeys deletes keys, detached from the caller's cancellation; the
 // Store bounds, counts and reports a failure.
 func (t *Transport) deleteKeys(ctx context.Context, keys ...cache.Key) {
-	if t.cfg.ReadOnly {
+	if t.store.readOnly {
 		return
 	}
 	_ = t.store.Delete(ctx, true, keys...)

@@ -139,6 +139,12 @@ type StoreOptions struct {
 	// ReportInterval is the least time between two reports of one
 	// failing kind of operation; zero means DefaultReportInterval.
 	ReportInterval time.Duration
+	// ReadOnly makes the request path read and serve stored entries but
+	// never write or delete a record: answers are not stored, 304s refresh
+	// nothing, unsafe requests invalidate nothing, and a record that fails
+	// to decode or verify is a miss left in place. Management calls
+	// (Delete, Clear, ...) still change storage. Off by default.
+	ReadOnly bool
 	// SigningKeys, when not empty, makes every record stored signed with
 	// HMAC-SHA256 under the first key, over the record and its full
 	// storage key, and every record read verified under the key its
@@ -181,12 +187,13 @@ type StoreOptions struct {
 // left alone for a growing pause. It never fails a request: callers treat
 // its errors as misses. It is safe for concurrent use.
 type Store struct {
-	storage backend.Storage
-	prefix  string
-	budget  budget
-	rep     *reporter
-	brk     [2]breaker // for reads and for writes: a store may fail one and not the other
-	env     *envelope
+	storage  backend.Storage
+	prefix   string
+	budget   budget
+	rep      *reporter
+	brk      [2]breaker // for reads and for writes: a store may fail one and not the other
+	env      *envelope
+	readOnly bool // see StoreOptions.ReadOnly
 
 	counters  counters
 	observers []Observer // beside counters; when any, backend calls are timed
@@ -198,7 +205,7 @@ func NewStore(s backend.Storage, o StoreOptions) *Store {
 	if err := CheckKeys(o.SigningKeys, o.EncryptionKeys); err != nil {
 		panic("restycache/hooks: " + err.Error())
 	}
-	st := &Store{storage: s, budget: budget{timeout: o.Timeout}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys)}
+	st := &Store{storage: s, budget: budget{timeout: o.Timeout}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys), readOnly: o.ReadOnly}
 	for _, obs := range o.Observers {
 		if obs != nil {
 			st.observers = append(st.observers, obs)
@@ -364,10 +371,16 @@ func (s *Store) decode(ctx context.Context, key cache.Key, full string, b []byte
 	if op == OpVerify {
 		what = "unauthenticated"
 	}
-	err = fmt.Errorf("restycache: deleting %s stored record %s: %w", what, key, err)
+	if s.readOnly {
+		err = fmt.Errorf("restycache: ignoring %s stored record %s (read-only): %w", what, key, err)
+	} else {
+		err = fmt.Errorf("restycache: deleting %s stored record %s: %w", what, key, err)
+	}
 	s.observeBackend(ctx, BackendEvent{Op: op, Err: err})
 	s.rep.fail(op, err)
-	s.deleteRaw(detached(ctx), true, full)
+	if !s.readOnly {
+		s.deleteRaw(detached(ctx), true, full)
+	}
 	return nil
 }
 

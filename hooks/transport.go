@@ -68,10 +68,6 @@ type Config struct {
 	// apply to entries whose response set none. Zero means none.
 	StaleWhileRevalidate time.Duration
 	StaleIfError         time.Duration
-	// ReadOnly makes the Transport read and serve stored entries but never
-	// write or delete one: answers are not stored, 304s refresh nothing,
-	// unsafe requests invalidate nothing. Off by default.
-	ReadOnly bool
 	// KeyFunc, when set, derives the cache key of each request from the
 	// request and its body (as read for keying) in place of Keyer.Key; an
 	// empty result falls back to Keyer.Key. A per-request Options.Key

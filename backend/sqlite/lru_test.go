@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -171,4 +172,88 @@ func (b *Backend) resolvedFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return st.path
+}
+
+// TestBoundsCountEveryWriter: the row count and bytes a bounded Backend
+// evicts by include rows written before it opened the file and rows that
+// another, unbounded Backend writes, updates and deletes afterwards.
+func TestBoundsCountEveryWriter(t *testing.T) {
+	clk := &lruClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "shared")
+	u := New(path, Options{Clock: clk.Now})
+	defer u.Close()
+	ctx := t.Context()
+	set := func(s *Backend, k string, v []byte) {
+		t.Helper()
+		if err := s.Set(ctx, k, v, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(2 * time.Second)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		set(u, k, []byte("v-"+k))
+	}
+	b := New(path, Options{MaxEntries: 5, MaxBytes: 1000, Clock: clk.Now})
+	defer b.Close()
+	set(b, "d", []byte("v-d")) // opens b: 4 rows counted
+	set(u, "e", []byte("v-e"))
+	set(u, "a", make([]byte, 100)) // an update: a is now the most recent, 100 bytes
+	if err := u.Delete(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	set(u, "f", []byte("v-f"))
+	set(u, "g", []byte("v-g")) // 6 rows: b, d, e, a, f, g
+	set(b, "h", []byte("v-h")) // 7 rows: b's Set evicts the two least recently used
+	if got := present(t, b, "a", "b", "c", "d", "e", "f", "g", "h"); got != "a,e,f,g,h" {
+		t.Errorf("present %q, want a,e,f,g,h (b and d least recently used)", got)
+	}
+
+	db, err := sql.Open("sqlite3", b.resolvedFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var entries, bytes, n, total int64
+	if err := db.QueryRow(`SELECT entries, bytes FROM responses_size`).Scan(&entries, &bytes); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT COUNT(*), SUM(length(value)) FROM responses`).Scan(&n, &total); err != nil {
+		t.Fatal(err)
+	}
+	if entries != n || bytes != total {
+		t.Errorf("tracked size %d rows, %d bytes; the table has %d rows, %d bytes", entries, bytes, n, total)
+	}
+	// present read every row at one instant: they are now equally recent,
+	// and ties go by key. 112 bytes + 900 is past the budget: a (100
+	// bytes, first by key) goes, and that is enough.
+	set(b, "big", make([]byte, 900))
+	if got := present(t, b, "a", "e", "f", "g", "h", "big"); got != "e,f,g,h,big" {
+		t.Errorf("after a 900-byte value in a 1000-byte budget: present %q, want e,f,g,h,big", got)
+	}
+}
+
+// BenchmarkSetAtCapacity: a Set into a table full at MaxEntries (10,000
+// rows), so that every Set evicts one row.
+func BenchmarkSetAtCapacity(b *testing.B) {
+	const max = 10_000
+	s := New(filepath.Join(b.TempDir(), "full"), Options{MaxEntries: max})
+	defer s.Close()
+	ctx := b.Context()
+	value := make([]byte, 512)
+	for i := range max {
+		if err := s.Set(ctx, fmt.Sprintf("fill-%05d", i), value, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := s.Set(ctx, fmt.Sprintf("new-%08d", i), value, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n, _ := s.Len(ctx, ""); n != max {
+		b.Fatalf("Len = %d, want %d", n, max)
+	}
 }

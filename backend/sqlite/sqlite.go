@@ -110,7 +110,9 @@ type Options struct {
 	// MaxBytes bounds the sum of the values' sizes in the table: past it,
 	// Set evicts the least recently used values, and a single value
 	// larger than MaxBytes is refused with ErrTooLarge. Zero or negative
-	// means no bound.
+	// means no bound. With either bound, the table's size is kept by
+	// triggers in a "<Table>_size" table, so that a Set at capacity costs
+	// an index walk of the rows it evicts, not a scan.
 	MaxBytes int64
 }
 
@@ -168,7 +170,8 @@ type state struct {
 
 	set     *sql.Stmt
 	touch   string // records a read's use
-	evict   string // deletes the least recently used rows past the bounds
+	size    string // the table's row count and value bytes, kept by triggers when bounded
+	evict   string // deletes the N least recently used rows
 	delOne  string
 	delMany func(n int) string
 	clear   string
@@ -466,12 +469,12 @@ func (b *Backend) open(ctx context.Context) (*state, error) {
 	const live = `(expires_at IS NULL OR expires_at > ?)`
 	getSQL := `SELECT value, used_at FROM ` + t + ` WHERE key = ? AND ` + live
 	st.touch = `UPDATE ` + t + ` SET used_at = ? WHERE key = ? AND used_at < ?`
-	// One statement: rank the rows from the most recently used, and delete
-	// those past the entry count or whose running total of bytes passes
-	// the byte budget.
-	st.evict = `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM (SELECT key,
-		ROW_NUMBER() OVER w AS n, SUM(length(value)) OVER w AS total FROM ` + t + `
-		WINDOW w AS (ORDER BY used_at DESC, key DESC)) WHERE n > ? OR total > ?)`
+	// Bounded tables keep their row count and value bytes in a one-row
+	// table (see addSizeTracking), so that a Set learns in O(1) whether it
+	// must evict, and then deletes the least recently used rows through
+	// the used_at index.
+	st.size = `SELECT entries, bytes FROM "` + b.table + `_size"`
+	st.evict = `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` ORDER BY used_at, key LIMIT ?)`
 	st.delOne = `DELETE FROM ` + t + ` WHERE key = ?`
 	st.delMany = func(n int) string {
 		return `DELETE FROM ` + t + ` WHERE key IN (?` + strings.Repeat(`, ?`, n-1) + `)`
@@ -579,14 +582,58 @@ func (b *Backend) addUsedAt(ctx context.Context, st *state) error {
 			return err
 		}
 	}
-	if b.bounded() {
-		_, err := st.db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS "`+b.table+`_used_at" ON `+t+` (used_at)`)
+	if !b.bounded() {
+		return nil
+	}
+	if _, err := st.db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS "`+b.table+`_lru" ON `+t+` (used_at, key)`); err != nil {
 		return err
 	}
-	return nil
+	return b.addSizeTracking(ctx, st)
 }
 
-func runSteps(ctx context.Context, db *sql.DB, steps []string) error {
+// addSizeTracking creates, for a bounded Backend, the one-row table
+// "<table>_size" holding the table's row count and the sum of its values'
+// lengths, and the triggers that keep it exact on every insert, update and
+// delete, by any process. The count is taken and the triggers made in one
+// immediate transaction, so no write of another process falls between.
+func (b *Backend) addSizeTracking(ctx context.Context, st *state) error {
+	conn, err := st.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	t, size := `"`+b.table+`"`, `"`+b.table+`_size"`
+	trigger := func(name, event, update string) string {
+		return `CREATE TRIGGER IF NOT EXISTS "` + b.table + `_size_` + name + `" AFTER ` + event + ` ON ` + t +
+			` BEGIN UPDATE ` + size + ` SET ` + update + `; END`
+	}
+	err = runSteps(ctx, conn, []string{
+		`CREATE TABLE IF NOT EXISTS ` + size + ` (id INTEGER PRIMARY KEY CHECK (id = 0), entries INTEGER NOT NULL, bytes INTEGER NOT NULL)`,
+		`INSERT INTO ` + size + ` SELECT 0, n, total FROM (SELECT COUNT(*) AS n, COALESCE(SUM(length(value)), 0) AS total FROM ` + t +
+			`) WHERE NOT EXISTS (SELECT 1 FROM ` + size + `)`,
+		trigger("insert", "INSERT", `entries = entries + 1, bytes = bytes + length(NEW.value)`),
+		trigger("delete", "DELETE", `entries = entries - 1, bytes = bytes - length(OLD.value)`),
+		trigger("update", "UPDATE OF value", `bytes = bytes - length(OLD.value) + length(NEW.value)`),
+	})
+	if err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return err
+	}
+	if _, err = conn.ExecContext(ctx, `COMMIT`); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+	}
+	return err
+}
+
+// querier is a *sql.DB or a *sql.Conn.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func runSteps(ctx context.Context, db querier, steps []string) error {
 	for _, q := range steps {
 		// QueryContext, not ExecContext: the journal_mode pragma answers
 		// with a row.
@@ -832,16 +879,44 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt t
 		if !b.bounded() {
 			return nil
 		}
-		maxEntries, maxBytes := b.maxEntries, b.maxBytes
-		if maxEntries <= 0 {
-			maxEntries = math.MaxInt64
-		}
-		if maxBytes <= 0 {
-			maxBytes = math.MaxInt64
-		}
-		_, err := st.db.ExecContext(ctx, st.evict, maxEntries, maxBytes)
-		return err
+		return b.evict(ctx, st)
 	})
+}
+
+// evict deletes the least recently used rows while the table is past a
+// bound: as many as the row count is over MaxEntries, else (past MaxBytes
+// only) one, then two, four, ... at a time. Each round costs an index walk
+// of the rows it deletes, not a scan of the table. Writers in other
+// processes evicting at the same moment may together delete a row or two
+// more than needed.
+func (b *Backend) evict(ctx context.Context, st *state) error {
+	maxEntries, maxBytes := b.maxEntries, b.maxBytes
+	if maxEntries <= 0 {
+		maxEntries = math.MaxInt64
+	}
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt64
+	}
+	batch := int64(1)
+	for range 64 {
+		var entries, bytes int64
+		if err := st.db.QueryRowContext(ctx, st.size).Scan(&entries, &bytes); err != nil {
+			return err
+		}
+		if entries <= maxEntries && bytes <= maxBytes {
+			return nil
+		}
+		n := batch
+		if entries > maxEntries {
+			n = entries - maxEntries
+		} else {
+			batch = min(2*batch, 1<<20)
+		}
+		if _, err := st.db.ExecContext(ctx, st.evict, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Delete removes the given keys in one transaction; absent keys are

@@ -487,51 +487,7 @@ func TestServerRestart(t *testing.T) {
 	d := startDynoxide(t)
 	b := New("restart", testOptions(d.endpoint()))
 	defer b.Close()
-	ctx := t.Context()
-	if err := b.Set(ctx, "k", []byte("before"), time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	d.stop()
-
-	const budget = 500 * time.Millisecond
-	for _, op := range []string{"get", "set"} {
-		octx, cancel := context.WithTimeout(ctx, budget)
-		start := time.Now()
-		var err error
-		if op == "get" {
-			_, err = b.Get(octx, "k")
-		} else {
-			err = b.Set(octx, "k", []byte("during"), time.Time{})
-		}
-		cancel()
-		if err == nil || errors.Is(err, backend.ErrNotFound) {
-			t.Errorf("%s with the server down = %v, want an error", op, err)
-		}
-		if took := time.Since(start); took > budget+time.Second {
-			t.Errorf("%s with the server down took %v, want about its %v deadline", op, took, budget)
-		}
-	}
-
-	d.start()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		octx, cancel := context.WithTimeout(ctx, time.Second)
-		v, err := b.Get(octx, "k")
-		cancel()
-		if err == nil {
-			if string(v) != "before" {
-				t.Errorf("Get after the restart = %q, want %q", v, "before")
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Get still fails 30s after the restart: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err := b.Set(ctx, "k", []byte("after"), time.Time{}); err != nil {
-		t.Fatalf("Set after the restart: %v", err)
-	}
+	backendtest.ServerRestart(t, b, d.stop, d.start)
 }
 
 func BenchmarkDynamoDB(b *testing.B) {

@@ -289,8 +289,10 @@ func TestAgeHeaderValues(t *testing.T) {
 			{"10", true},
 			{"7200, 0", false}, // first member: older than max-age
 			{"0, 7200", true},
-			{"abc", false}, // invalid: stale
-			{"-1", false},
+			{"abc", true}, // invalid: ignored (RFC 9111 section 5.1)
+			{"-7200", true},
+			{"7200.0", true},
+			{"2147483648", false}, // past any lifetime
 		} {
 			t.Run(tc.age, func(t *testing.T) {
 				o := headerOrigin(t, "Cache-Control", "max-age=3600", "Age", tc.age)

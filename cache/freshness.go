@@ -80,22 +80,18 @@ func initialAge(h http.Header, requestTime, responseTime time.Time) time.Duratio
 
 // AgeValue returns the age that h's Age header gives (RFC 9111 section
 // 5.1): of a list value ("7200, 0"), or of several field lines, the first
-// member counts. present is false when h has no Age. An invalid value (not
-// a non-negative decimal number) makes the response stale, as the RFC asks:
-// it is MaxDelta. Values above MaxDelta are clamped to it.
+// member counts. An invalid value (not a non-negative decimal integer:
+// "abc", "-5", "7200.0") is ignored, as section 5.1 asks, like a missing
+// one: present is false for both. Values above MaxDelta are clamped to it.
 func AgeValue(h http.Header) (age time.Duration, present bool) {
 	lines := h.Values("Age")
 	if len(lines) == 0 {
 		return 0, false
 	}
 	v, _, _ := strings.Cut(lines[0], ",")
-	v = strings.Trim(v, " \t")
-	if v == "" && strings.Trim(lines[0], " \t,") == "" {
-		return 0, false
-	}
-	d, ok := ccDeltaSeconds(v, false)
+	d, ok := ccDeltaSeconds(strings.Trim(v, " \t"), false)
 	if !ok {
-		return MaxDelta, true
+		return 0, false
 	}
 	return d, true
 }

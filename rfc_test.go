@@ -659,3 +659,48 @@ func TestWithKeyFuncNilPanics(t *testing.T) {
 	}()
 	restycache.New(restycache.WithKeyFunc(nil))
 }
+
+// TestCallerConditionalRequests: a conditional request the caller built
+// (If-None-Match, If-Modified-Since) is evaluated against a fresh stored
+// response: 304 when it matches, the stored 200 when not, without the
+// origin; with nothing fresh stored, or with If-Match, it passes through.
+func TestCallerConditionalRequests(t *testing.T) {
+	inBothModes(t, func(t *testing.T, mode restycache.Option) {
+		o := headerOrigin(t, "Cache-Control", "max-age=60", "Etag", `"v1"`, "Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")
+		c, clk := rfcClient(t, mode)
+		url := o.URL + "/c"
+		get(t, c, url)
+		for _, tc := range []struct {
+			name, header, value string
+			want                int
+		}{
+			{"matching ETag", "If-None-Match", `"v1"`, http.StatusNotModified},
+			{"weakly matching ETag", "If-None-Match", `W/"v1", "v0"`, http.StatusNotModified},
+			{"other ETag", "If-None-Match", `"v0"`, http.StatusOK},
+			{"not modified since", "If-Modified-Since", "Thu, 22 Oct 2015 07:28:00 GMT", http.StatusNotModified},
+			{"modified since", "If-Modified-Since", "Tue, 20 Oct 2015 07:28:00 GMT", http.StatusOK},
+		} {
+			r, err := c.R().SetHeader(tc.header, tc.value).Get(url)
+			if err != nil || r.StatusCode() != tc.want || !r.FromCache() {
+				t.Errorf("%s: status %d FromCache %v err %v, want %d from the cache", tc.name, r.StatusCode(), r.FromCache(), err, tc.want)
+				continue
+			}
+			if tc.want == http.StatusNotModified && (len(r.Body()) != 0 || r.Header().Get("Etag") != `"v1"` || r.Header().Get("Content-Length") != "") {
+				t.Errorf("%s: 304 with body %q, ETag %q, Content-Length %q", tc.name, r.Body(), r.Header().Get("Etag"), r.Header().Get("Content-Length"))
+			}
+			if tc.want == http.StatusOK && r.String() != "answer 1" {
+				t.Errorf("%s: body %q, want the stored one", tc.name, r.String())
+			}
+		}
+		if n := o.count(); n != 1 {
+			t.Errorf("origin requests = %d, want 1 (every conditional answered from storage)", n)
+		}
+		if r, _ := c.R().SetHeader("If-Match", `"v1"`).Get(url); r.FromCache() || o.count() != 2 {
+			t.Errorf("If-Match: FromCache %v, origin requests %d; want it passed to the origin", r.FromCache(), o.count())
+		}
+		clk.Advance(2 * time.Minute)
+		if r, _ := c.R().SetHeader("If-None-Match", `"v1"`).Get(url); r.FromCache() || o.count() != 3 {
+			t.Errorf("stale entry: FromCache %v, origin requests %d; want the conditional passed to the origin", r.FromCache(), o.count())
+		}
+	})
+}

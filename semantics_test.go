@@ -278,9 +278,10 @@ func TestRevalidationWith304(t *testing.T) {
 		if r := get(t, c, url); !r.FromCache() || r.String() != "body v2" {
 			t.Errorf("replacement not stored: %v %q", r.CacheStatus(), r.String())
 		}
-		// A caller's own conditional request passes through, 304 and all.
+		// A caller's own conditional request is answered by the fresh
+		// entry (TestCallerConditionalRequests has the rest).
 		r, err := c.R().SetHeader("If-None-Match", `W/"v2"`).Get(url)
-		if err != nil || r.StatusCode() != http.StatusNotModified || r.FromCache() {
+		if err != nil || r.StatusCode() != http.StatusNotModified || !r.FromCache() {
 			t.Errorf("caller's conditional request: %d FromCache %v err %v", r.StatusCode(), r.FromCache(), err)
 		}
 	})

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -205,6 +204,7 @@ type call struct {
 	customKey    bool
 	lifetime     cache.Lifetime
 	ranged       *http.Request    // a GET with a Range header, as the caller sent it; req is it without Range and If-Range
+	conditional  bool             // the caller's own If-None-Match or If-Modified-Since: answered from storage, else passed through
 	cc           cache.Directives // the request's Cache-Control, with Policy.CacheControl
 	skipRead     bool             // a retry: do not serve or revalidate what is stored
 	mustAsk      bool             // refresh or no-cache: contact the origin
@@ -243,7 +243,9 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 		// Cache-Control (RFC 9111 section 5.4).
 		cc.NoCache = cc.NoCache || cache.PragmaNoCache(req.Header)
 	}
-	if opts.Bypass || Disabled(ctx) || cc.NoStore || isConditional(req.Header) {
+	conds := cache.RequestConditions(req.Header)
+	if opts.Bypass || Disabled(ctx) || cc.NoStore || conds == cache.OriginConditions ||
+		(conds == cache.CacheConditions && req.Header.Get("Range") != "") {
 		return t.forward(req, st)
 	}
 	if !t.policy.MethodAllowed(req.Method) {
@@ -274,6 +276,7 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 		skipRead:     st != nil && st.isRetry(),
 		mustAsk:      opts.Refresh || cc.NoCache,
 		onlyIfCached: opts.OnlyIfCached || cc.OnlyIfCached,
+		conditional:  conds == cache.CacheConditions,
 	}
 	if c.key == "" {
 		c.key = t.keyOf(req, body)
@@ -290,7 +293,7 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 	var entry *cache.Entry
 	if !c.skipRead {
 		entry = t.lookup(c)
-		if entry == nil && req.Method == http.MethodHead && !c.customKey {
+		if entry == nil && req.Method == http.MethodHead && !c.customKey && !c.conditional {
 			if resp := t.headFromGet(c); resp != nil {
 				return resp, nil
 			}
@@ -313,6 +316,11 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 		closeRequestBody(req)
 		t.record(c, Result{Status: StatusOnlyIfCachedMiss, Key: c.key})
 		return onlyIfCachedMiss(req), nil
+	}
+	if c.conditional {
+		// Nothing stored may answer it: the origin evaluates the
+		// caller's condition, and its answer passes through.
+		return t.forward(req, st)
 	}
 	if c.ranged != nil {
 		if entry != nil && entry.HasValidators() && entry.StatusCode == http.StatusOK {
@@ -407,7 +415,29 @@ func (t *Transport) serve(c *call, e *cache.Entry, status Status, now time.Time)
 	if c.ranged != nil {
 		return t.rangeResponse(c.ranged, e, now)
 	}
+	if c.conditional && cache.NotModified(c.req.Header, e) {
+		return notModified(c.req, e, now)
+	}
 	return t.response(c.req, e, false, now)
+}
+
+// notModified answers req, whose own condition the stored response e
+// fails, with 304 Not Modified (RFC 9111 section 4.3.2).
+func notModified(req *http.Request, e *cache.Entry, now time.Time) *http.Response {
+	header := cache.NotModifiedHeader(e.Header)
+	if !e.StoredAt.IsZero() {
+		header["Age"] = []string{ageValue(e, now)}
+	}
+	return &http.Response{
+		Status: "304 Not Modified", StatusCode: http.StatusNotModified,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Body: http.NoBody, Request: req,
+	}
+}
+
+// ageValue is the Age header value of e served at now, in seconds.
+func ageValue(e *cache.Entry, now time.Time) string {
+	return strconv.FormatInt(int64(min(e.Age(now), cache.MaxDelta)/time.Second), 10)
 }
 
 // rangeResponse answers the range request req from the stored complete
@@ -479,7 +509,7 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now
 		}
 	}
 	if !e.StoredAt.IsZero() {
-		header["Age"] = []string{strconv.FormatInt(int64(min(e.Age(now), cache.MaxDelta)/time.Second), 10)}
+		header["Age"] = []string{ageValue(e, now)}
 	}
 	contentLength := int64(len(e.Body))
 	if len(e.Body) > 0 || header["Content-Length"] == nil {
@@ -576,21 +606,6 @@ func closeRequestBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-}
-
-// isConditional reports whether the caller built a conditional request
-// itself; such requests pass through untouched. If-Range is not one: it
-// qualifies a Range, which the cache answers (see rangeResponse).
-func isConditional(h http.Header) bool {
-	for name, values := range h {
-		if len(name) > 3 && strings.EqualFold(name[:3], "if-") && len(values) > 0 && values[0] != "" {
-			switch strings.ToLower(name[3:]) {
-			case "none-match", "modified-since", "match", "unmodified-since":
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // isSafe reports whether method is safe (RFC 9110 section 9.2.1): requests

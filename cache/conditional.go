@@ -43,9 +43,9 @@ func RequestConditions(h http.Header) Conditions {
 // (header req) against the stored response e (RFC 9110 sections 13.1.2,
 // 13.1.3 and 13.2.2): true when the request's condition is false, so that
 // a 304 (Not Modified) answers it. If-None-Match compares entity tags
-// weakly, "*" matching any stored response; If-Modified-Since is evaluated
-// only without If-None-Match and with a valid date and a stored
-// Last-Modified no later than it.
+// weakly, "*" matching any stored response; If-Modified-Since, evaluated
+// only without If-None-Match, needs a valid date no earlier than the stored
+// response's modification date.
 func NotModified(req http.Header, e *Entry) bool {
 	if inm := req.Values("If-None-Match"); len(inm) > 0 {
 		for _, line := range inm {
@@ -59,11 +59,18 @@ func NotModified(req http.Header, e *Entry) bool {
 		return false
 	}
 	since, err := ParseHTTPDate(req.Get("If-Modified-Since"))
-	if err != nil || e.LastModified == "" {
+	if err != nil {
 		return false
 	}
+	// The stored response's modification date: its Last-Modified, else
+	// its Date, else when it was received (RFC 9111 section 4.3.2).
 	lm, err := ParseHTTPDate(e.LastModified)
-	return err == nil && !lm.After(since)
+	if e.LastModified == "" {
+		if lm, err = ParseHTTPDate(e.Header.Get("Date")); err != nil {
+			lm, err = e.StoredAt, nil
+		}
+	}
+	return err == nil && !lm.IsZero() && !lm.After(since)
 }
 
 // weakTag is an entity tag without its weakness indicator, for the weak

@@ -3,6 +3,7 @@ package cache
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 func TestRequestConditions(t *testing.T) {
@@ -48,7 +49,10 @@ func TestNotModified(t *testing.T) {
 		{"later date", http.Header{"If-Modified-Since": {"Thu, 22 Oct 2015 07:28:00 GMT"}}, e, true},
 		{"earlier date", http.Header{"If-Modified-Since": {"Tue, 20 Oct 2015 07:28:00 GMT"}}, e, false},
 		{"invalid date", http.Header{"If-Modified-Since": {"yesterday"}}, e, false},
-		{"date against no Last-Modified", http.Header{"If-Modified-Since": {lm}}, noValidators, false},
+		{"no Last-Modified: the Date", http.Header{"If-Modified-Since": {lm}}, &Entry{Header: http.Header{"Date": {lm}}}, true},
+		{"no Last-Modified: a later Date", http.Header{"If-Modified-Since": {lm}}, &Entry{Header: http.Header{"Date": {"Thu, 22 Oct 2015 07:28:00 GMT"}}}, false},
+		{"no dates: when stored", http.Header{"If-Modified-Since": {lm}}, &Entry{StoredAt: time.Date(2015, 10, 21, 7, 0, 0, 0, time.UTC)}, true},
+		{"nothing to compare", http.Header{"If-Modified-Since": {lm}}, noValidators, false},
 	} {
 		if got := NotModified(tc.h, tc.e); got != tc.want {
 			t.Errorf("%s: NotModified = %v, want %v", tc.name, got, tc.want)

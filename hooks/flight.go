@@ -389,6 +389,9 @@ func readBody(r io.Reader, room []byte, limit int64) (body []byte, inPlace bool,
 		m, err := r.Read(room[n:])
 		n += m
 		if err == io.EOF {
+			if n == len(room) {
+				return room, true, nil
+			}
 			return slices.Clone(room[:n]), false, nil
 		}
 		if err != nil {

@@ -131,3 +131,33 @@ func PrefixEnd(prefix string) (end string, ok bool) {
 	}
 	return "", false
 }
+
+// Adopter is implemented by in-process backends that can keep a value
+// without copying it. The cache uses it for the records it has just encoded
+// and will never touch again.
+type Adopter interface {
+	// SetOwned is Set, except that the backend takes ownership of value:
+	// it may keep the very slice instead of a copy, and the caller
+	// promises never to modify value (nor any slice sharing its bytes)
+	// afterwards; it may still read it. The slices that Get then returns
+	// stay read-only for their callers, as with Set.
+	SetOwned(ctx context.Context, key string, value []byte, expiresAt time.Time) error
+}
+
+// Memoizer is implemented by in-process backends whose stored values never
+// change once stored (a Set stores a new slice, never writes into the old
+// one) and never leave the process. Such a backend can keep, beside a
+// value, one object its caller derived from it, such as the decoded entry,
+// so that reading the same value again need not decode or verify it again.
+// A memo lives exactly as long as the value it was attached to: a Set,
+// Delete, expiry or eviction of the key drops it.
+type Memoizer interface {
+	// GetMemo is Get, and also returns the memo attached to the value
+	// returned (nil when none is).
+	GetMemo(ctx context.Context, key string) (value []byte, memo any, err error)
+	// SetMemo attaches memo to the value stored under key if that value
+	// is still value, the very slice a GetMemo or Get returned (the same
+	// first byte and length); otherwise it does nothing. memo replaces an
+	// earlier one. The backend never looks inside memo.
+	SetMemo(key string, value []byte, memo any)
+}

@@ -88,7 +88,7 @@ func hitCases() map[string][]impl {
 	return map[string][]impl{
 		"resty": {
 			floorMap, floorRedisGet, floorSQLiteSelect,
-			oursMemory, oursSQLite, oursFilesystem, oursRedis,
+			oursMemory, oursSigned, oursSealed, oursSQLite, oursFilesystem, oursRedis,
 			gregjonesMemory, gregjonesRedis, sandrolainMemory, sandrolainRedis, bartventerMemory,
 		},
 		"http": {httpFloorMap, httpOursMemory, httpGregjonesMemory, httpSandrolainMemory, httpBartventerMemory},

@@ -224,6 +224,20 @@ func ours(tb testing.TB, e *env, s backend.Storage) *restycache.Client {
 	return c
 }
 
+// benchKey is the 32-byte key of the signed and sealed cases.
+var benchKey = []byte("restycache-bench-32-byte-key!!!!")
+
+// oursEnveloped is the restycache client on memory with its records signed
+// (WithSigningKeys) or sealed (WithEncryptionKeys) under benchKey.
+func oursEnveloped(name string, opt restycache.Option) impl {
+	return impl{name: "restycache." + name, client: func(tb testing.TB, e *env, _ string, _ bench.Size) getter {
+		c := restycache.New(restycache.WithBackend(memory.New()), restycache.WithCacheControl(true), opt)
+		c.SetTransport(e.up)
+		tb.Cleanup(func() { c.Close() })
+		return cacheGetter{c}
+	}}
+}
+
 func oursOn(name string, storage func(tb testing.TB, e *env) backend.Storage) impl {
 	return impl{name: "restycache." + name, redis: name == "redis", client: func(tb testing.TB, e *env, _ string, _ bench.Size) getter {
 		return cacheGetter{ours(tb, e, storage(tb, e))}
@@ -255,6 +269,8 @@ var (
 	oursSQLite     = oursOn("sqlite", sqliteStore)
 	oursFilesystem = oursOn("filesystem", filesystemStore)
 	oursRedis      = oursOn("redis", redisStore)
+	oursSigned     = oursEnveloped("memory-signed", restycache.WithSigningKeys(benchKey))
+	oursSealed     = oursEnveloped("memory-sealed", restycache.WithEncryptionKeys(benchKey))
 
 	gregjonesMemory = impl{name: "gregjones.memory", client: func(tb testing.TB, e *env, _ string, _ bench.Size) getter {
 		t := gjcache.NewMemoryCacheTransport()

@@ -88,15 +88,34 @@ const (
 // reject (a status code of 0 outside a variant index, say) is encoded as it
 // is and fails to decode.
 func AppendEntry(dst []byte, e *Entry) []byte {
+	var n int
+	if e != nil {
+		n = len(e.Body)
+	}
+	start := len(dst)
+	dst = AppendEntryHead(dst, e, n)
+	if e != nil && e.Alias == "" {
+		dst = append(dst, e.Body...)
+	}
+	return FinishEntry(dst, start)
+}
+
+// AppendEntryHead appends the encoding of e up to its body, for a body of
+// bodyLen bytes (e.Body is not read), with room in the returned slice for
+// the body and the checksum. Appending exactly bodyLen bytes of body and
+// then calling FinishEntry with the offset at which AppendEntryHead started
+// gives the bytes AppendEntry gives for e with that body; it lets a caller
+// read a body straight into its place in the encoding. For an alias record
+// bodyLen must be 0: AppendEntryHead appends the whole record but its
+// checksum.
+func AppendEntryHead(dst []byte, e *Entry, bodyLen int) []byte {
 	if e == nil {
 		e = &Entry{}
 	}
-	start := len(dst)
 	dst = append(dst, codecMagic0, codecMagic1, EntryFormatVersion)
 	if e.Alias != "" {
 		dst = append(dst, codecKindAlias)
-		dst = codecAppendString(dst, string(e.Alias))
-		return binary.BigEndian.AppendUint32(dst, codecChecksum(dst[start:]))
+		return codecAppendString(dst, string(e.Alias))
 	}
 	dst = append(dst, codecKindFull)
 	dst = binary.AppendVarint(dst, int64(e.StatusCode))
@@ -139,7 +158,7 @@ func AppendEntry(dst []byte, e *Entry) []byte {
 
 	dst = binary.AppendUvarint(dst, uint64(nStrings))
 	dst = binary.AppendUvarint(dst, uint64(textLen))
-	dst = slices.Grow(dst, textLen+binary.MaxVarintLen64+len(e.Body)+codecSumLen)
+	dst = slices.Grow(dst, textLen+binary.MaxVarintLen64+bodyLen+codecSumLen)
 	dst = codecAppendString(dst, e.Status)
 	dst = codecAppendString(dst, e.Proto)
 	dst = codecAppendString(dst, e.Method)
@@ -157,8 +176,13 @@ func AppendEntry(dst []byte, e *Entry) []byte {
 	dst = codecAppendHeader(dst, e.Header, hnames)
 	dst = codecAppendHeader(dst, e.RequestHeader, rnames)
 
-	dst = binary.AppendUvarint(dst, uint64(len(e.Body)))
-	dst = append(dst, e.Body...)
+	return binary.AppendUvarint(dst, uint64(bodyLen))
+}
+
+// FinishEntry appends the checksum of the record that starts at
+// dst[start:], written by AppendEntryHead and its body, and returns the
+// extended slice.
+func FinishEntry(dst []byte, start int) []byte {
 	return binary.BigEndian.AppendUint32(dst, codecChecksum(dst[start:]))
 }
 

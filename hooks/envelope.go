@@ -172,20 +172,14 @@ func (env *envelope) put(b *[]byte) {
 	}
 }
 
+// envTrailerMax is the most bytes an envelope adds after the entry's body:
+// the codec's checksum and a signature.
+const envTrailerMax = 4 + envMACLen
+
 // wrap returns the record e, encoded, in the Store's envelope, bound to
 // the storage key.
 func (env *envelope) wrap(key string, e *cache.Entry) []byte {
-	switch env.kind {
-	case envSigned:
-		k := &env.sign[0]
-		out := append(make([]byte, 0, 512), envMagic0, envMagic1, envSigned)
-		out = append(out, k.id[:]...)
-		out = cache.AppendEntry(out, e)
-		m := k.mac(key, out)
-		out = append(out, m.sum[:]...)
-		k.macs.Put(m)
-		return out
-	case envSealed:
+	if env.kind == envSealed {
 		k := &env.seal[0]
 		entry := cache.AppendEntry(nil, e)
 		out := make([]byte, 0, envHeadLen+k.aead.NonceSize()+len(entry)+k.aead.Overhead())
@@ -195,11 +189,40 @@ func (env *envelope) wrap(key string, e *cache.Entry) []byte {
 		out = k.aead.Seal(out, nil, entry, *aad)
 		env.put(aad)
 		return out
-	default:
-		out := append(make([]byte, 0, 512), envMagic0, envMagic1, envPlain)
-		out = binary.BigEndian.AppendUint32(out, env.keyChecksum(key))
-		return cache.AppendEntry(out, e)
 	}
+	out := env.head(key, make([]byte, 0, envHeadLen+recordHeadRoom+len(e.Body)+envTrailerMax))
+	start := len(out)
+	out = cache.AppendEntryHead(out, e, len(e.Body))
+	if e.Alias == "" {
+		out = append(out, e.Body...)
+	}
+	return env.finish(key, out, start)
+}
+
+// head appends the head of a plain or signed envelope for the storage key
+// to out.
+func (env *envelope) head(key string, out []byte) []byte {
+	if env.kind == envSigned {
+		out = append(out, envMagic0, envMagic1, envSigned)
+		return append(out, env.sign[0].id[:]...)
+	}
+	out = append(out, envMagic0, envMagic1, envPlain)
+	return binary.BigEndian.AppendUint32(out, env.keyChecksum(key))
+}
+
+// finish completes a plain or signed record: out holds the head, then,
+// from start, the entry without its checksum (cache.AppendEntryHead and
+// the body). It appends the checksum and, for a signed record, the
+// signature.
+func (env *envelope) finish(key string, out []byte, start int) []byte {
+	out = cache.FinishEntry(out, start)
+	if env.kind == envSigned {
+		k := &env.sign[0]
+		m := k.mac(key, out)
+		out = append(out, m.sum[:]...)
+		k.macs.Put(m)
+	}
+	return out
 }
 
 // mac returns the HMAC of the storage key and signed (envelope head and

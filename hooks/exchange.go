@@ -98,7 +98,8 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 		if c.ranged != nil {
 			return t.rangeResponse(c.ranged, o.serve, t.now()), nil
 		}
-		return t.response(c.req, o.serve, o.status == StatusRevalidated, t.now()), nil
+		// A stale answer is the looked-up entry, which may be shared.
+		return t.response(c.req, o.serve, o.status == StatusRevalidated || c.sharedEntry, t.now()), nil
 	}
 	resp := o.resp
 	if o.entry == nil {
@@ -252,6 +253,20 @@ func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) {
 		t.saveUntil(c.key, index, until)
 		t.saveUntil(key, &variant, until)
 	}
+	_ = t.store.Index(c.req.Context(), t.keyer.URLIndexKey(c.req.URL, c.req.Host), until, c.key, key)
+}
+
+// storesAsIs reports whether save stores e itself under its key, unchanged,
+// so that its record can be made as its body is read (see saveRecord).
+func (t *Transport) storesAsIs(e *cache.Entry) bool {
+	return !t.store.readOnly && len(e.Vary) == 0 && (!t.cfg.StripSetCookie || e.Header["Set-Cookie"] == nil)
+}
+
+// saveRecord is save for an entry that storesAsIs accepted, whose record rec
+// (Store.NewRecord) holds its body.
+func (t *Transport) saveRecord(c *call, e *cache.Entry, key cache.Key, rec *Record) {
+	until := t.keepUntil(e)
+	_ = t.store.SaveRecord(context.Background(), key, e, rec, until) // the Store reports failures
 	_ = t.store.Index(c.req.Context(), t.keyer.URLIndexKey(c.req.URL, c.req.Host), until, c.key, key)
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -329,11 +330,29 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 	}
 	resp := o.resp
 	limit := t.cfg.MaxBodySize
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	// With a known length, the body is read into one buffer of that size:
+	// the record to store, when the entry can be encoded around it (see
+	// Store.NewRecord), so that the stored record holds the only copy.
+	var rec *Record
+	var room []byte
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		if o.entry != nil && t.storesAsIs(o.entry) {
+			rec = t.store.NewRecord(o.key, o.entry, int(n))
+		}
+		if rec != nil {
+			room = rec.Body()
+		} else {
+			room = make([]byte, n)
+		}
+	}
+	body, inPlace, err := readBody(resp.Body, room, limit)
 	if err != nil {
 		resp.Body.Close()
 		f.err = fmt.Errorf("restycache: read response body: %w", err)
 		return
+	}
+	if !inPlace {
+		rec = nil // the body did not fill the record's room: encode it anew
 	}
 	if int64(len(body)) > limit {
 		// Too large to share or store: the leader gets it as it streams,
@@ -354,9 +373,56 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 	e.Body = body
 	if o.entry != nil {
 		f.stored = o.key
-		t.save(c, e, o.key)
+		if rec != nil {
+			t.saveRecord(c, e, o.key, rec)
+		} else {
+			t.save(c, e, o.key)
+		}
 	}
 	f.entry, f.origin = e, resp.Header
+}
+
+// readBody reads r to its end, or to limit+1 bytes, as
+// io.ReadAll(io.LimitReader(r, limit+1)) does. With room (the body's
+// announced length, at most limit), it reads into room instead of a slice
+// grown from 512 bytes: inPlace reports that the body filled room exactly
+// and body is room. A body shorter or longer than announced is returned in
+// a new slice, as io.ReadAll would return it.
+func readBody(r io.Reader, room []byte, limit int64) (body []byte, inPlace bool, err error) {
+	if room == nil {
+		body, err = io.ReadAll(io.LimitReader(r, limit+1))
+		return body, false, err
+	}
+	n := 0
+	for n < len(room) {
+		m, err := r.Read(room[n:])
+		n += m
+		if err == io.EOF {
+			if n == len(room) {
+				return room, true, nil
+			}
+			return slices.Clone(room[:n]), false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	// The end must follow: read until EOF or one byte more.
+	var one [1]byte
+	for range 100 {
+		m, err := r.Read(one[:])
+		if m > 0 {
+			rest, err := io.ReadAll(io.LimitReader(r, limit-int64(n)))
+			return slices.Concat(room, one[:], rest), false, err
+		}
+		if err == io.EOF {
+			return room, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	return nil, false, io.ErrNoProgress
 }
 
 // unstoredEntry holds an answer that is shared but not stored.

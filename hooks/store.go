@@ -170,6 +170,13 @@ type StoreOptions struct {
 	// Random nonces bound a key's safe use to about 2^32 records
 	// written: rotate keys before that. SigningKeys and EncryptionKeys
 	// are exclusive; the default is none.
+	//
+	// Over an in-process backend that keeps decoded entries beside its
+	// values (a backend.Memoizer, such as backend/memory), a record is
+	// checked, verified or opened once per stored value, on its first
+	// read, and the decoded entry is kept in the process's memory beside
+	// it for the reads that follow; every other backend's records are
+	// checked on every read.
 	EncryptionKeys [][]byte
 	// Observers are told of every request outcome and backend operation
 	// (see Observer), beside the Store's own counters. The default is
@@ -188,6 +195,8 @@ type StoreOptions struct {
 // its errors as misses. It is safe for concurrent use.
 type Store struct {
 	storage  backend.Storage
+	memo     backend.Memoizer // storage, when it keeps decoded entries beside its values
+	adopter  backend.Adopter  // storage, when it can keep a fresh record without a copy
 	prefix   string
 	budget   budget
 	rep      *reporter
@@ -206,6 +215,8 @@ func NewStore(s backend.Storage, o StoreOptions) *Store {
 		panic("restycache/hooks: " + err.Error())
 	}
 	st := &Store{storage: s, budget: budget{timeout: o.Timeout}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys), readOnly: o.ReadOnly}
+	st.adopter, _ = s.(backend.Adopter)
+	st.memo, _ = s.(backend.Memoizer)
 	for _, obs := range o.Observers {
 		if obs != nil {
 			st.observers = append(st.observers, obs)
@@ -313,13 +324,22 @@ func (s *Store) full(key cache.Key) string { return s.prefix + string(key) }
 // its target; the key returned is where the record was found. A missing
 // record is (nil, nil). A corrupt one is deleted and reported as missing.
 // Other failures are returned wrapped, for the caller to treat as a miss.
-// Lookup does not count hits or misses: see CountHit.
+// Lookup does not count hits or misses: see CountHit. Each call decodes
+// the entry anew: the caller may modify the entry it gets (not its Body).
 func (s *Store) Lookup(ctx context.Context, key cache.Key) (*cache.Entry, cache.Key, error) {
-	e, err := s.get(ctx, key)
+	e, key, _, err := s.lookup(ctx, key, false)
+	return e, key, err
+}
+
+// lookup is Lookup. With shareable, an entry may come from the backend's
+// memo (see backend.Memoizer) and be shared with other requests: shared
+// then reports it, and the caller must not modify it.
+func (s *Store) lookup(ctx context.Context, key cache.Key, shareable bool) (*cache.Entry, cache.Key, bool, error) {
+	e, shared, err := s.get(ctx, key, shareable)
 	if err == nil && e != nil && e.Alias != "" {
 		target := e.Alias
-		e, err = s.get(ctx, target)
-		if err == nil && e == nil {
+		e, shared, err = s.get(ctx, target, shareable)
+		if err == nil && e == nil && !s.readOnly {
 			// The alias outlived its target: drop it.
 			s.deleteRaw(detached(ctx), true, s.full(key))
 		}
@@ -329,27 +349,58 @@ func (s *Store) Lookup(ctx context.Context, key cache.Key) (*cache.Entry, cache.
 		key = target
 	}
 	if err != nil {
-		return nil, key, err
+		return nil, key, false, err
 	}
-	return e, key, nil
+	return e, key, shared, nil
 }
 
 // get returns the entry or alias record stored under key; a missing one is
-// (nil, nil) and a corrupt one is deleted and (nil, nil).
-func (s *Store) get(ctx context.Context, key cache.Key) (*cache.Entry, error) {
+// (nil, nil) and a corrupt one is deleted and (nil, nil). With shareable
+// and a backend.Memoizer, a record is decoded (and verified) once per
+// stored value, and the decoded entry is kept beside the value and shared
+// by every later read of it: shared reports such an entry, which nobody
+// may modify.
+func (s *Store) get(ctx context.Context, key cache.Key, shareable bool) (e *cache.Entry, shared bool, err error) {
 	var b []byte
+	var memo any
 	full := s.full(key)
-	err := s.call(ctx, OpGet, true, func(ctx context.Context) (err error) {
+	m := s.memo
+	if !shareable {
+		m = nil
+	}
+	err = s.call(ctx, OpGet, true, func(ctx context.Context) (err error) {
+		if m != nil {
+			b, memo, err = m.GetMemo(ctx, full)
+			return err
+		}
 		b, err = s.storage.Get(ctx, full)
 		return err
 	})
 	if errors.Is(err, backend.ErrNotFound) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("restycache: read %s: %w", key, err)
+		return nil, false, fmt.Errorf("restycache: read %s: %w", key, err)
 	}
-	return s.decode(ctx, key, full, b), nil
+	// A memo counts only for the envelope that made it: another Store on
+	// the same backend (other keys, another kind) verifies for itself.
+	if d, ok := memo.(*decoded); ok && d.env == s.env {
+		return d.entry, true, nil
+	}
+	e = s.decode(ctx, key, full, b)
+	if e != nil && m != nil {
+		m.SetMemo(full, b, &decoded{env: s.env, entry: e})
+		shared = true
+	}
+	return e, shared, nil
+}
+
+// decoded is the memo a Store keeps beside a stored value in a
+// backend.Memoizer: the entry it decoded from the value, and the envelope
+// (keys included) that opened and verified it.
+type decoded struct {
+	env   *envelope
+	entry *cache.Entry
 }
 
 // decode opens the envelope of b, stored under key (full with the
@@ -388,7 +439,7 @@ func (s *Store) decode(ctx context.Context, key cache.Key, full string, b []byte
 // miss and without following aliases; a missing entry is an error wrapping
 // backend.ErrNotFound.
 func (s *Store) Entry(ctx context.Context, key cache.Key) (*cache.Entry, error) {
-	e, err := s.get(ctx, key)
+	e, _, err := s.get(ctx, key, false)
 	if err == nil && e == nil {
 		err = fmt.Errorf("restycache: %s: %w", key, backend.ErrNotFound)
 	}
@@ -400,15 +451,68 @@ func (s *Store) Entry(ctx context.Context, key cache.Key) (*cache.Entry, error) 
 // keep ctx's values but not its cancellation, and each is bounded by the
 // Store's timeout.
 func (s *Store) Save(ctx context.Context, key cache.Key, e *cache.Entry, keepUntil time.Time) error {
+	return s.SaveRecord(ctx, key, e, nil, keepUntil)
+}
+
+// Record is a response's record being encoded for storage with room for
+// its body, so that the body can be read straight into its place: the
+// record then holds the only copy of the body, and the entry's Body can be
+// a slice of it. Make one with NewRecord; store it with SaveRecord.
+type Record struct {
+	buf   []byte // envelope head and entry up to its body; room for the rest
+	start int    // where the entry starts in buf
+	n     int    // the body's length
+}
+
+// Body returns the record's room for the body: exactly as many bytes as
+// NewRecord was told, for the caller to fill before SaveRecord. The entry
+// saved may take it as its Body.
+func (r *Record) Body() []byte {
+	at := len(r.buf)
+	return r.buf[at : at+r.n : at+r.n]
+}
+
+// recordHeadRoom is the room a Record leaves for the envelope head and the
+// entry's fields before the body; a larger head costs one more copy.
+const recordHeadRoom = 512
+
+// NewRecord starts the record of e, whose body of n bytes is not read yet,
+// for storage under key. It returns nil when the Store's envelope cannot be
+// finished around a body read in place (a sealed record is encrypted as a
+// whole): the caller then sets e.Body and calls Save.
+func (s *Store) NewRecord(key cache.Key, e *cache.Entry, n int) *Record {
+	if s.env.kind == envSealed || n < 0 {
+		return nil
+	}
+	buf := make([]byte, 0, envHeadLen+recordHeadRoom+n+envTrailerMax)
+	buf = s.env.head(s.full(key), buf)
+	start := len(buf)
+	buf = cache.AppendEntryHead(buf, e, n)
+	if cap(buf)-len(buf) < n+envTrailerMax {
+		buf = slices.Grow(buf, n+envTrailerMax)
+	}
+	return &Record{buf: buf, start: start, n: n}
+}
+
+// SaveRecord is Save for e, whose record, when rec is not nil, is rec
+// (made by NewRecord for e and key, its Body filled): the record is
+// finished and stored as it is, kept without a copy by a backend.Adopter.
+// rec must not be used again.
+func (s *Store) SaveRecord(ctx context.Context, key cache.Key, e *cache.Entry, rec *Record, keepUntil time.Time) error {
 	ctx = detached(ctx)
-	if err := s.set(ctx, key, e, keepUntil); err != nil {
+	var value []byte
+	if rec != nil {
+		buf := rec.buf[:len(rec.buf)+rec.n]
+		value = s.env.finish(s.full(key), buf, rec.start)
+	}
+	if err := s.set(ctx, key, e, value, keepUntil); err != nil {
 		return err
 	}
 	for _, a := range e.Aliases {
 		if a == key {
 			continue
 		}
-		if err := s.set(ctx, a, &cache.Entry{Alias: key}, keepUntil); err != nil {
+		if err := s.set(ctx, a, &cache.Entry{Alias: key}, nil, keepUntil); err != nil {
 			return err
 		}
 	}
@@ -416,12 +520,19 @@ func (s *Store) Save(ctx context.Context, key cache.Key, e *cache.Entry, keepUnt
 }
 
 // set stores the record e under key until the given time, in the Store's
-// envelope.
-func (s *Store) set(ctx context.Context, key cache.Key, e *cache.Entry, until time.Time) error {
+// envelope; value, when not nil, is that record already encoded. The
+// record is freshly made and never touched again, so a backend.Adopter
+// keeps it without a copy.
+func (s *Store) set(ctx context.Context, key cache.Key, e *cache.Entry, value []byte, until time.Time) error {
 	full := s.full(key)
-	value := s.env.wrap(full, e)
+	if value == nil {
+		value = s.env.wrap(full, e)
+	}
 	isEntry := e.Alias == "" && !e.IsVariantIndex() && !e.IsURLIndex()
 	err := s.callSized(ctx, OpSet, true, len(value), isEntry, func(ctx context.Context) error {
+		if s.adopter != nil {
+			return s.adopter.SetOwned(ctx, full, value, until)
+		}
 		return s.storage.Set(ctx, full, value, until)
 	})
 	if err != nil {
@@ -440,7 +551,7 @@ func (s *Store) Delete(ctx context.Context, bounded bool, keys ...cache.Key) err
 	all := make([]string, 0, len(keys))
 	for _, k := range keys {
 		all = append(all, s.full(k))
-		if e, err := s.get(ctx, k); err == nil && e != nil {
+		if e, _, err := s.get(ctx, k, false); err == nil && e != nil {
 			for _, a := range e.Aliases {
 				all = append(all, s.full(a))
 			}
@@ -460,7 +571,7 @@ const maxIndexed = 256
 // Two processes adding different keys to one index at the same moment may
 // lose one addition: the index is a read-modify-write.
 func (s *Store) Index(ctx context.Context, index cache.Key, until time.Time, keys ...cache.Key) error {
-	e, err := s.get(ctx, index)
+	e, _, err := s.get(ctx, index, true) // read only: merged below is a copy
 	if err != nil {
 		return err
 	}
@@ -487,13 +598,13 @@ func (s *Store) Index(ctx context.Context, index cache.Key, until time.Time, key
 		merged = merged[len(merged)-maxIndexed:]
 	}
 	rec := &cache.Entry{Flags: cache.FlagURLIndex, Aliases: merged, ExpiresAt: kept}
-	return s.set(detached(ctx), index, rec, kept)
+	return s.set(detached(ctx), index, rec, nil, kept)
 }
 
 // Invalidate deletes every key listed in the URL index stored under index,
 // with their aliases, and the index itself.
 func (s *Store) Invalidate(ctx context.Context, index cache.Key) error {
-	e, err := s.get(ctx, index)
+	e, _, err := s.get(ctx, index, false)
 	if err != nil || e == nil || !e.IsURLIndex() {
 		return err
 	}
@@ -545,7 +656,7 @@ func (s *Store) Entries(ctx context.Context, fn func(cache.Key, *cache.Entry) bo
 			}
 			key := cache.Key(k[len(s.prefix):])
 			if !guardedYield(func() bool {
-				e, err := s.get(ctx, key)
+				e, _, err := s.get(ctx, key, false)
 				return err != nil || visit(k, e)
 			}) {
 				return nil

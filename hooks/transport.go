@@ -210,6 +210,7 @@ type call struct {
 	mustAsk      bool             // refresh or no-cache: contact the origin
 	onlyIfCached bool
 	readFailed   bool      // the store failed to answer: do not ask it again for this request
+	sharedEntry  bool      // the entry lookup found is shared with other requests (a backend's memo): never modify it
 	start        time.Time // when RoundTrip started
 	validating   bool      // the origin is asked with the stored entry's validators
 }
@@ -347,10 +348,11 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 func (t *Transport) lookup(c *call) *cache.Entry {
 	ctx := c.req.Context()
 	// A failed read is a miss; the Store counts and reports it.
-	e, key, err := t.store.Lookup(ctx, c.key)
+	e, key, shared, err := t.store.lookup(ctx, c.key, true)
 	if err == nil && e != nil && e.IsVariantIndex() {
-		e, key, err = t.store.Lookup(ctx, cache.VariantKey(key, e.Vary, c.req.Header))
+		e, key, shared, err = t.store.lookup(ctx, cache.VariantKey(key, e.Vary, c.req.Header), true)
 	}
+	c.sharedEntry = shared
 	if err != nil {
 		c.readFailed = true
 		return nil
@@ -362,7 +364,7 @@ func (t *Transport) lookup(c *call) *cache.Entry {
 	if e.Flags.Has(cache.FlagVaryAll) {
 		return nil
 	}
-	if t.policy.Filter != nil && t.policy.Filtered(t.response(c.req, e, false, t.now())) {
+	if t.policy.Filter != nil && t.policy.Filtered(t.response(c.req, e, c.sharedEntry, t.now())) {
 		t.deleteKeys(ctx, key)
 		return nil
 	}
@@ -385,7 +387,7 @@ func (t *Transport) headFromGet(c *call) *http.Response {
 	if e == nil || t.decide(c, e, now) != cache.Fresh {
 		return nil
 	}
-	c.entryKey = gc.entryKey
+	c.entryKey, c.sharedEntry = gc.entryKey, gc.sharedEntry
 	resp := t.serve(c, e, StatusHit, now)
 	resp.Body = http.NoBody
 	return resp
@@ -418,7 +420,7 @@ func (t *Transport) serve(c *call, e *cache.Entry, status Status, now time.Time)
 	if c.conditional && cache.NotModified(c.req.Header, e) {
 		return notModified(c.req, e, now)
 	}
-	return t.response(c.req, e, false, now)
+	return t.response(c.req, e, c.sharedEntry, now)
 }
 
 // notModified answers req, whose own condition the stored response e
@@ -501,19 +503,23 @@ func (t *Transport) forward(req *http.Request, st *State) (*http.Response, error
 // response builds the response served for entry. Unless shared, the
 // entry's header map is handed out as is: each decode makes a new one.
 func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now time.Time) *http.Response {
+	// Age and Content-Length values, carved from one array (or from the
+	// copied header's) so that a hit pays one allocation for both.
+	var extra []string
 	header := e.Header
 	if shared || header == nil {
-		header = e.Header.Clone()
-		if header == nil {
-			header = make(http.Header, 1)
-		}
+		header, extra = cloneHeader(e.Header, 2)
+	} else {
+		extra = make([]string, 2)
 	}
 	if !e.StoredAt.IsZero() {
-		header["Age"] = []string{ageValue(e, now)}
+		extra[0] = ageValue(e, now)
+		header["Age"] = extra[0:1:1]
 	}
 	contentLength := int64(len(e.Body))
 	if len(e.Body) > 0 || header["Content-Length"] == nil {
-		header["Content-Length"] = []string{strconv.FormatInt(contentLength, 10)}
+		extra[1] = strconv.FormatInt(contentLength, 10)
+		header["Content-Length"] = extra[1:2:2]
 	} else if n, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && n >= 0 && req.Method == http.MethodHead {
 		contentLength = n // a stored HEAD answer keeps the length it announced
 	}
@@ -526,17 +532,50 @@ func (t *Transport) response(req *http.Request, e *cache.Entry, shared bool, now
 			major, minor = m, n
 		}
 	}
-	return &http.Response{
+	r := &hitResponse{body: bodyReader{}}
+	r.body.Reset(e.Body)
+	r.resp = http.Response{
 		Status:        e.Status,
 		StatusCode:    e.StatusCode,
 		Proto:         proto,
 		ProtoMajor:    major,
 		ProtoMinor:    minor,
 		Header:        header,
-		Body:          newBodyReader(e.Body),
+		Body:          &r.body,
 		ContentLength: contentLength,
 		Request:       req,
 	}
+	return &r.resp
+}
+
+// hitResponse is a response built from a stored entry and its body
+// reader, allocated together.
+type hitResponse struct {
+	resp http.Response
+	body bodyReader
+}
+
+// cloneHeader returns a copy of h with room for two more names, and extra
+// more values taken from the same backing array as the copied ones (for the
+// caller to add). Like http.Header.Clone, it copies the values into one
+// array; the copies have no spare capacity, so appending to one copies it.
+func cloneHeader(h http.Header, extra int) (http.Header, []string) {
+	n := extra
+	for _, vs := range h {
+		n += len(vs)
+	}
+	backing := make([]string, n)
+	out := make(http.Header, len(h)+2)
+	for name, vs := range h {
+		if vs == nil {
+			out[name] = nil
+			continue
+		}
+		m := copy(backing, vs)
+		out[name] = backing[:m:m]
+		backing = backing[m:]
+	}
+	return out, backing[:extra:extra]
 }
 
 // ownHeader returns a copy of e with a header map of its own, for work

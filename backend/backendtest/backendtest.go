@@ -80,6 +80,8 @@ func Run(t *testing.T, open Opener) {
 		{"TwoInstances", testTwoInstances},
 		{"Prefixes", testPrefixes},
 		{"Locker", testLocker},
+		{"Adopter", testAdopter},
+		{"Memoizer", testMemoizer},
 		{"CancelledContext", testCancelledContext},
 		{"UseAfterClose", testUseAfterClose},
 		{"Concurrent", testConcurrent},
@@ -938,4 +940,77 @@ func Bench(b *testing.B, open BenchOpener) {
 			}
 		})
 	})
+}
+
+// testAdopter checks a backend.Adopter: SetOwned stores the value as Set
+// does (replacing, expiring, counted by Len and listed by Keys), and a
+// value adopted is returned intact.
+func testAdopter(t *testing.T, open Opener) {
+	s := openStore(t, open, "adopter")
+	a, ok := s.(backend.Adopter)
+	if !ok {
+		t.Skip("the backend is no backend.Adopter")
+	}
+	ctx := t.Context()
+	mustSet(t, s, "k", []byte("old"), time.Time{})
+	v := []byte("adopted value")
+	if err := a.SetOwned(ctx, "k", v, time.Time{}); err != nil {
+		t.Fatalf("SetOwned: %v", err)
+	}
+	wantValue(t, s, "k", []byte("adopted value"))
+	wantKeys(t, s, "k")
+	wantLen(t, s, 1)
+	if err := a.SetOwned(ctx, "gone", []byte("x"), time.Now().Add(-time.Second)); err != nil {
+		t.Fatalf("SetOwned in the past: %v", err)
+	}
+	if _, err := s.Get(ctx, "gone"); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("Get after SetOwned with a past expiry = %v, want ErrNotFound", err)
+	}
+	mustSet(t, s, "k", []byte("set again"), time.Time{})
+	wantValue(t, s, "k", []byte("set again"))
+}
+
+// testMemoizer checks a backend.Memoizer: a memo attached to a value is
+// returned with it, and is dropped when the value is replaced or deleted;
+// a memo for a value that is no longer stored is not attached.
+func testMemoizer(t *testing.T, open Opener) {
+	s := openStore(t, open, "memoizer")
+	m, ok := s.(backend.Memoizer)
+	if !ok {
+		t.Skip("the backend is no backend.Memoizer")
+	}
+	ctx := t.Context()
+	mustSet(t, s, "k", []byte("value"), time.Time{})
+	v, memo, err := m.GetMemo(ctx, "k")
+	if err != nil || string(v) != "value" || memo != nil {
+		t.Fatalf("GetMemo before SetMemo = %q, %v, %v; want the value and no memo", v, memo, err)
+	}
+	m.SetMemo("k", v, "decoded")
+	if v2, memo, err := m.GetMemo(ctx, "k"); err != nil || string(v2) != "value" || memo != "decoded" {
+		t.Fatalf("GetMemo after SetMemo = %q, %v, %v; want the value and its memo", v2, memo, err)
+	}
+	if got := mustGet(t, s, "k"); string(got) != "value" {
+		t.Fatalf("Get = %q", got)
+	}
+	mustSet(t, s, "k", []byte("value"), time.Time{}) // equal bytes, a new value
+	if _, memo, _ := m.GetMemo(ctx, "k"); memo != nil {
+		t.Errorf("a memo outlived the value it was attached to: %v", memo)
+	}
+	m.SetMemo("k", v, "stale") // v is no longer what is stored
+	if _, memo, _ := m.GetMemo(ctx, "k"); memo != nil {
+		t.Errorf("SetMemo attached %v to a value other than the one it was made from", memo)
+	}
+	m.SetMemo("missing", []byte("x"), "nothing")
+	if _, _, err := m.GetMemo(ctx, "missing"); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("GetMemo of a missing key = %v, want ErrNotFound", err)
+	}
+	v, _, _ = m.GetMemo(ctx, "k")
+	m.SetMemo("k", v, "again")
+	if err := s.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	mustSet(t, s, "k", v, time.Time{})
+	if _, memo, _ := m.GetMemo(ctx, "k"); memo != nil {
+		t.Errorf("a memo survived Delete: %v", memo)
+	}
 }

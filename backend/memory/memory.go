@@ -64,6 +64,7 @@ type entry struct {
 	key        string
 	value      []byte
 	expiresAt  time.Time // zero: never
+	memo       any       // see SetMemo; dropped with value
 	prev, next *entry
 }
 
@@ -91,9 +92,11 @@ func New(opts ...Options) *Backend {
 }
 
 var (
-	_ backend.Storage = (*Backend)(nil)
-	_ backend.Scanner = (*Backend)(nil)
-	_ backend.Locker  = (*Backend)(nil)
+	_ backend.Storage  = (*Backend)(nil)
+	_ backend.Scanner  = (*Backend)(nil)
+	_ backend.Locker   = (*Backend)(nil)
+	_ backend.Adopter  = (*Backend)(nil)
+	_ backend.Memoizer = (*Backend)(nil)
 )
 
 // check reports a done context or a closed backend; b.mu must be held.
@@ -141,24 +144,48 @@ func (b *Backend) remove(e *entry) {
 // LRU order. An expired entry is removed and reported as
 // backend.ErrNotFound.
 func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
+	v, _, err := b.GetMemo(ctx, key)
+	return v, err
+}
+
+// GetMemo implements backend.Memoizer: it is Get, and returns the memo
+// attached to the value by SetMemo, if any.
+func (b *Backend) GetMemo(ctx context.Context, key string) ([]byte, any, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.check(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e, ok := b.items[key]
 	if !ok {
-		return nil, backend.ErrNotFound
+		return nil, nil, backend.ErrNotFound
 	}
 	if b.expired(e, b.now()) {
 		b.remove(e)
-		return nil, backend.ErrNotFound
+		return nil, nil, backend.ErrNotFound
 	}
 	if b.lru.next != e {
 		b.unlink(e)
 		b.pushFront(e)
 	}
-	return e.value, nil
+	return e.value, e.memo, nil
+}
+
+// SetMemo implements backend.Memoizer: it attaches memo to the value stored
+// under key when that value is still value (the slice Get returned). Stored
+// values are never modified in place, so the memo stays true to its value
+// until a Set, Delete, expiry or eviction drops both.
+func (b *Backend) SetMemo(key string, value []byte, memo any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if e, ok := b.items[key]; ok && sameBytes(e.value, value) {
+		e.memo = memo
+	}
+}
+
+// sameBytes reports whether a and b are the same slice of the same array.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Set stores a copy of value under key, then evicts least recently used
@@ -166,6 +193,17 @@ func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 // clock's now removes the key instead. An entry larger than MaxBytes
 // removes the key and returns an error wrapping ErrTooLarge.
 func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt time.Time) error {
+	// Always a new slice: a caller of Get may still hold the old one.
+	return b.set(ctx, key, value, expiresAt, true)
+}
+
+// SetOwned implements backend.Adopter: it is Set without the copy. The
+// backend keeps value itself, which the caller must never modify again.
+func (b *Backend) SetOwned(ctx context.Context, key string, value []byte, expiresAt time.Time) error {
+	return b.set(ctx, key, value, expiresAt, false)
+}
+
+func (b *Backend) set(ctx context.Context, key string, value []byte, expiresAt time.Time, clone bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.check(ctx); err != nil {
@@ -182,14 +220,16 @@ func (b *Backend) Set(ctx context.Context, key string, value []byte, expiresAt t
 	if b.maxBytes > 0 && size > b.maxBytes {
 		return fmt.Errorf("restycache/memory: set %q: %w (%d bytes, limit %d)", key, ErrTooLarge, size, b.maxBytes)
 	}
-	// Always a new slice: a caller of Get may still hold the old one.
-	v := make([]byte, len(value))
-	copy(v, value)
+	v := value
+	if clone {
+		v = make([]byte, len(value))
+		copy(v, value)
+	}
 	e := old
 	if e == nil {
 		e = &entry{key: key}
 	}
-	e.value, e.expiresAt = v, expiresAt
+	e.value, e.expiresAt, e.memo = v, expiresAt, nil
 	b.items[key] = e
 	b.pushFront(e)
 	b.bytes += size

@@ -104,6 +104,22 @@ func Goals() []Goal {
 		}
 		gs = append(gs, g)
 	}
+	// Issue 12: signed and sealed records, on memory, beside plain ones.
+	for _, b := range []struct {
+		body string
+		max  float64
+	}{{"2KiB", 1.1}, {"64KiB", 0}, {"1MiB", 0}} {
+		gs = append(gs,
+			timeGoal("signed memory hit (WithSigningKeys), "+b.body+" / plain memory hit", "Hit", "resty", b.body, "serial",
+				"restycache.memory", "restycache.memory-signed", nil, b.max))
+		sealedMax := 0.0
+		if b.max > 0 {
+			sealedMax = 1.2
+		}
+		gs = append(gs,
+			timeGoal("sealed memory hit (WithEncryptionKeys), "+b.body+" / plain memory hit", "Hit", "resty", b.body, "serial",
+				"restycache.memory", "restycache.memory-sealed", nil, sealedMax))
+	}
 	redisPeers := map[string]string{"gregjones": "gregjones.redis", "sandrolain": "sandrolain.redis"}
 	for _, body := range []string{"2KiB", "64KiB", "1MiB"} {
 		gs = append(gs, timeGoal("Redis hit, "+body+" / resty + raw go-redis GET", "Hit", "resty", body, "serial",

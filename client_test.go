@@ -16,6 +16,9 @@ import (
 func get(t *testing.T, c *restycache.Client, url string) *restycache.Response {
 	t.Helper()
 	resp, err := c.R().Get(url)
+	if ferr := c.Cache().Flush(t.Context()); ferr != nil {
+		t.Fatalf("Flush: %v", ferr)
+	}
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

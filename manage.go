@@ -223,6 +223,13 @@ func (c *Cache) walk(ctx context.Context, f Filter, pick func(cache.Key, *cache.
 	}
 }
 
+// Flush waits until the responses already given to callers have been
+// written to the backend, or until ctx is done. A miss's answer reaches its
+// callers before it is stored, so that no request waits for a backend
+// write; Flush is for code that reads the backend directly right after a
+// request, such as tests. Close also waits for those writes.
+func (c *Cache) Flush(ctx context.Context) error { return c.transport.Flush(ctx) }
+
 // Ping checks the backend's connection, opening it if it was not open yet,
 // and returns why it failed. Backends connect lazily, so this is how a
 // program fails fast at start-up. Backends with nothing to check (memory)

@@ -60,6 +60,9 @@ func (l *logRecorder) countOf(s string) int {
 func mustGet(t *testing.T, c *restycache.Client, url string) *restycache.Response {
 	t.Helper()
 	r, err := c.R().Get(url)
+	if ferr := c.Cache().Flush(t.Context()); ferr != nil {
+		t.Fatalf("Flush: %v", ferr)
+	}
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -600,3 +603,34 @@ func TestCrossClientCoalescing(t *testing.T) {
 
 // hookOp maps the faulty package's operations to the Store's.
 var hookOp = map[faulty.Op]hooks.Op{faulty.Get: hooks.OpGet, faulty.Set: hooks.OpSet, faulty.Delete: hooks.OpDelete}
+
+// A miss's answer reaches its callers before the backend has stored it: a
+// write slower than the client's timeout holds no request, and Flush waits
+// for the write to land. (A request that arrives during the write waits
+// for it and is then answered from storage, by the usual rules: the
+// semantics tests send such requests back to back.)
+func TestWriteNeverHoldsTheCaller(t *testing.T) {
+	fb := faulty.Wrap(memory.New())
+	fb.Inject(faulty.Fault{Delay: 1200 * time.Millisecond}, faulty.Set)
+	o := jsonOrigin(t)
+	c := restycache.New(restycache.WithBackend(fb), restycache.WithBackendTimeout(5*time.Second), quiet).SetTimeout(time.Second)
+	defer c.Close()
+	url := o.URL + "/slow-write"
+	first, err := c.R().Get(url)
+	if err != nil {
+		t.Fatalf("a miss whose write takes 1.2s, under a 1s client timeout: %v", err)
+	}
+	if first.FromCache() {
+		t.Errorf("first request: status %v, want a miss", first.CacheStatus())
+	}
+	if err := c.Cache().Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	fb.Heal()
+	if r, err := c.R().Get(url); err != nil || !r.FromCache() || r.String() != first.String() {
+		t.Errorf("after Flush: err %v, status %v, body %q; want a hit with the first body", err, r.CacheStatus(), r.String())
+	}
+	if n := o.count(); n != 1 {
+		t.Errorf("origin requests = %d, want 1", n)
+	}
+}

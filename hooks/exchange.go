@@ -44,6 +44,10 @@ type outcome struct {
 	key   cache.Key
 	// status is what the exchange amounts to for the request.
 	status Status
+	// write, when set, stores (or deletes) what serve stands for: the
+	// consumer runs it once the answer is out, so that no caller waits
+	// for a write.
+	write func()
 }
 
 // exchange asks the origin for c, conditionally when entry (what is stored
@@ -68,7 +72,8 @@ func (t *Transport) exchange(c *call, entry *cache.Entry) (outcome, error) {
 	}
 	if out != c.req && resp.StatusCode == http.StatusNotModified {
 		discard(resp)
-		return outcome{serve: t.refreshed(c, entry, resp.Header, requestTime, responseTime), status: StatusRevalidated}, nil
+		e, write := t.refreshed(c, entry, resp.Header, requestTime, responseTime)
+		return outcome{serve: e, status: StatusRevalidated, write: write}, nil
 	}
 	if c.req.Method == http.MethodHead && resp.StatusCode == http.StatusOK && t.policy.CacheControl && !c.customKey {
 		t.freshenFromHead(c, resp.Header, requestTime, responseTime)
@@ -94,6 +99,9 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 		return nil, err
 	}
 	if o.serve != nil {
+		if o.write != nil {
+			o.write() // streaming, this caller's own: bounded by the Store's timeout
+		}
 		t.record(c, Result{Status: o.status, Key: c.entryKey, StoredAt: o.serve.StoredAt, ExpiresAt: o.serve.ExpiresAt})
 		if c.ranged != nil {
 			return t.rangeResponse(c.ranged, o.serve, t.now()), nil
@@ -132,8 +140,9 @@ func discard(resp *http.Response) {
 }
 
 // refreshed returns entry updated by a 304 answer's headers (RFC 9111
-// section 4.3.4), with its age and expiry reset, and stores it.
-func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Header, requestTime, responseTime time.Time) *cache.Entry {
+// section 4.3.4), with its age and expiry reset, and the write that stores
+// it (or deletes the stored entry, when it is no longer storable).
+func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Header, requestTime, responseTime time.Time) (*cache.Entry, func()) {
 	header := cache.MergeHeaders(entry.Header, notModified)
 	merged := &http.Response{StatusCode: entry.StatusCode, Header: header, Request: c.req}
 	fr := t.policy.Freshness(c.lifetime, merged, requestTime, responseTime)
@@ -144,12 +153,11 @@ func (t *Transport) refreshed(c *call, entry *cache.Entry, notModified http.Head
 	e.ExpiresAt, e.InitialAge = fr.ExpiresAt, fr.InitialAge
 	e.Flags, e.StaleWhileRevalidate, e.StaleIfError = fr.Flags, fr.StaleWhileRevalidate, fr.StaleIfError
 	e.ETag, e.LastModified = cache.Validators(header)
+	ctx, key := c.req.Context(), c.entryKey
 	if fr.Store {
-		t.saveAt(c.entryKey, &e)
-	} else {
-		t.deleteKeys(c.req.Context(), c.entryKey)
+		return &e, func() { t.saveAt(key, &e) }
 	}
-	return &e
+	return &e, func() { t.deleteKeys(ctx, key) }
 }
 
 // freshenFromHead updates the stored GET response for c's URL with the
@@ -181,7 +189,8 @@ func (t *Transport) freshenFromHead(c *call, head http.Header, requestTime, resp
 		t.deleteKeys(c.req.Context(), gc.entryKey)
 		return
 	}
-	t.refreshed(&gc, e, head, requestTime, responseTime)
+	_, write := t.refreshed(&gc, e, head, requestTime, responseTime)
+	write()
 }
 
 // newEntry makes the entry for resp, without its body, or returns nil when

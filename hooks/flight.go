@@ -51,7 +51,7 @@ func (g *group) join(key cache.Key) (f *flight, leader bool) {
 	if f := g.flights[key]; f != nil {
 		return f, false
 	}
-	f = &flight{done: make(chan struct{})}
+	f = &flight{ready: make(chan struct{}), done: make(chan struct{})}
 	g.flights[key] = f
 	g.wg.Add(1)
 	return f, true
@@ -81,14 +81,40 @@ func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx
 	}()
 }
 
-// land removes the finished flight f and wakes its waiters.
+// land removes the finished flight f and wakes its waiters, if its
+// answer has not already.
 func (g *group) land(key cache.Key, f *flight) {
+	f.publish()
 	g.mu.Lock()
 	if g.flights[key] == f {
 		delete(g.flights, key)
 	}
 	g.mu.Unlock()
 	close(f.done)
+}
+
+// flush waits until every flight whose answer is out has landed (stored
+// it), or until ctx is done. Flights still fetching are not waited for.
+func (g *group) flush(ctx context.Context) error {
+	for {
+		var pending *flight
+		g.mu.Lock()
+		for _, f := range g.flights {
+			if f.published() {
+				pending = f
+				break
+			}
+		}
+		g.mu.Unlock()
+		if pending == nil {
+			return nil
+		}
+		select {
+		case <-pending.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // waiting counts the requests waiting for the flights in progress.
@@ -116,8 +142,14 @@ func (g *group) close() {
 // (stale-while-revalidate). Its result fields are written before done is
 // closed and never changed afterwards.
 type flight struct {
-	done    chan struct{}
-	waiters atomic.Int32 // requests waiting for it, the leader included
+	// ready closes when the answer below is set, which may be before the
+	// flight has stored it: waiters wake then, and requests that join
+	// while the write goes on are answered at once. done closes when the
+	// flight has landed.
+	ready     chan struct{}
+	readyOnce sync.Once
+	done      chan struct{}
+	waiters   atomic.Int32 // requests waiting for it, the leader included
 
 	entry     *cache.Entry // the answer, body included; stored or not
 	origin    http.Header  // the origin's header of entry, as it came, for the leader; nil when entry came from storage
@@ -132,6 +164,20 @@ type flight struct {
 	mu         sync.Mutex
 	handoff    *http.Response
 	leaderGone bool
+}
+
+// publish wakes f's waiters: its answer (entry, status, stored, err,
+// fallback) is set and no longer changes.
+func (f *flight) publish() { f.readyOnce.Do(func() { close(f.ready) }) }
+
+// published reports whether f's answer is out.
+func (f *flight) published() bool {
+	select {
+	case <-f.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // abandon records that the leader stopped waiting, and closes an answer
@@ -173,13 +219,36 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 	if f == nil {
 		return nil, nil, false
 	}
+	if !leader && f.published() {
+		// Its answer is out and being stored: once it has landed, c is
+		// answered as any later request, by what is stored, or by a
+		// flight of its own.
+		ctx := c.req.Context()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return t.giveUp(c, f, false, ctx.Err())
+		case <-c.req.Cancel: //nolint:staticcheck // set by net/http's client timeout
+			return t.giveUp(c, f, false, errRequestCanceled)
+		}
+		if e := t.lookup(c); e != nil {
+			now := t.now()
+			if t.decide(c, e, now) == cache.Fresh {
+				return t.serve(c, e, StatusHit, now), nil, true
+			}
+			entry = e
+		}
+		if f, leader = t.flights.join(c.key); f == nil || (!leader && f.published()) {
+			return nil, nil, false // fetch alone rather than wait again
+		}
+	}
 	if leader {
 		t.launch(f, c, entry, true)
 	}
 	f.waiters.Add(1)
 	ctx := c.req.Context()
 	select {
-	case <-f.done:
+	case <-f.ready:
 	case <-ctx.Done():
 		return t.giveUp(c, f, leader, ctx.Err())
 	case <-c.req.Cancel: //nolint:staticcheck // set by net/http's client timeout
@@ -326,6 +395,10 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 		if o.status == StatusRevalidated {
 			f.stored = c.entryKey
 		}
+		f.publish()
+		if o.write != nil {
+			o.write()
+		}
 		return
 	}
 	resp := o.resp
@@ -371,15 +444,20 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 		e = unstoredEntry(resp)
 	}
 	e.Body = body
-	if o.entry != nil {
-		f.stored = o.key
-		if rec != nil {
-			t.saveRecord(c, e, o.key, rec)
-		} else {
-			t.save(c, e, o.key)
-		}
-	}
 	f.entry, f.origin = e, resp.Header
+	if o.entry == nil {
+		return
+	}
+	f.stored = o.key
+	// The answer is out before it is stored: no caller waits for the
+	// write, and the flight stays in the group until the entry has
+	// landed, so requests arriving meanwhile join it instead of fetching.
+	f.publish()
+	if rec != nil {
+		t.saveRecord(c, e, o.key, rec)
+	} else {
+		t.save(c, e, o.key)
+	}
 }
 
 // readBody reads r to its end, or to limit+1 bytes, as

@@ -254,6 +254,9 @@ func TestFlightsAreReleasedWhenIdle(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	if err := tr.Flush(context.Background()); err != nil { // the last write
+		t.Fatal(err)
+	}
 	tr.flights.mu.Lock()
 	n := len(tr.flights.flights)
 	tr.flights.mu.Unlock()

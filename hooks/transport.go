@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -181,6 +182,13 @@ func (t *Transport) SetUpstream(rt http.RoundTripper) {
 // Waiting reports how many requests are waiting for a shared origin fetch
 // (coalesced requests, the one that started each fetch included).
 func (t *Transport) Waiting() int { return t.flights.waiting() }
+
+// Flush waits until the responses the Transport has already answered
+// requests with have been stored: a shared fetch hands its answer to its
+// callers first and writes it afterwards, so that no caller waits for the
+// backend. It returns ctx's error if ctx ends first. Fetches still waiting
+// for the origin are not waited for; Close waits for everything.
+func (t *Transport) Flush(ctx context.Context) error { return t.flights.flush(ctx) }
 
 // Now returns the current time by the Transport's clock.
 func (t *Transport) Now() time.Time { return t.now() }

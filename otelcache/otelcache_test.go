@@ -116,6 +116,9 @@ func TestRequestsAndBackendOperations(t *testing.T) {
 	if _, err := c.R().SetCacheBypass(true).Get(o.URL + "/a"); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Cache().Flush(t.Context()); err != nil { // the entry's write
+		t.Fatal(err)
+	}
 	ms := collect(t, reader)
 	status := func(s string) attribute.KeyValue { return otelcache.KeyStatus.String(s) }
 	if n := sum(t, ms, "restycache.requests", status("miss")); n != 1 {
@@ -216,6 +219,9 @@ func TestNilMeterProvider(t *testing.T) {
 func mustGet(t *testing.T, c *restycache.Client, url string) *restycache.Response {
 	t.Helper()
 	r, err := c.R().Get(url)
+	if ferr := c.Cache().Flush(t.Context()); ferr != nil {
+		t.Fatalf("Flush: %v", ferr)
+	}
 	if err != nil || r.StatusCode() != 200 {
 		t.Fatalf("GET %s: %v", url, err)
 	}

@@ -189,6 +189,9 @@ func newClient(t *testing.T, open Opener, name string, opts ...restycache.Option
 func get(t *testing.T, c *restycache.Client, url string) *restycache.Response {
 	t.Helper()
 	r, err := c.R().Get(url)
+	if ferr := c.Cache().Flush(t.Context()); ferr != nil {
+		t.Fatalf("Flush: %v", ferr)
+	}
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

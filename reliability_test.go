@@ -634,3 +634,23 @@ func TestWriteNeverHoldsTheCaller(t *testing.T) {
 		t.Errorf("origin requests = %d, want 1", n)
 	}
 }
+
+// A cold miss reads the backend twice, the entry's key and its URL's
+// index, and writes both: a new leader looks in the store again only when
+// another flight has landed since its own read.
+func TestColdMissReadsTheBackendTwice(t *testing.T) {
+	fb := faulty.Wrap(memory.New())
+	o := jsonOrigin(t)
+	c := restycache.New(restycache.WithBackend(fb), quiet)
+	defer c.Close()
+	for i := range 3 {
+		before, beforeSet := fb.Calls(faulty.Get), fb.Calls(faulty.Set)
+		mustGet(t, c, fmt.Sprintf("%s/cold%d", o.URL, i))
+		if n := fb.Calls(faulty.Get) - before; n != 2 {
+			t.Errorf("miss %d: %d backend reads, want 2 (the entry, the URL index)", i, n)
+		}
+		if n := fb.Calls(faulty.Set) - beforeSet; n != 2 {
+			t.Errorf("miss %d: %d backend writes, want 2 (the entry, the URL index)", i, n)
+		}
+	}
+}

@@ -30,9 +30,10 @@ type group struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	flights map[cache.Key]*flight
-	closed  bool
+	mu       sync.Mutex
+	flights  map[cache.Key]*flight
+	closed   bool
+	landings atomic.Uint64 // flights landed so far; changed under mu
 }
 
 func (g *group) init() {
@@ -89,6 +90,7 @@ func (g *group) land(key cache.Key, f *flight) {
 	if g.flights[key] == f {
 		delete(g.flights, key)
 	}
+	g.landings.Add(1)
 	g.mu.Unlock()
 	close(f.done)
 }
@@ -332,8 +334,9 @@ func (t *Transport) revalidateInBackground(c *call, entry *cache.Entry) {
 // launch starts f's fetch for c. The request is copied now, carrying
 // nothing of its caller's cancellation (no deadline, no Cancel channel, no
 // httptrace hooks, no State), so the caller may return while the fetch goes
-// on. With recheck, the flight first looks in the store again: a flight
-// that landed between the caller's read and its join answers it.
+// on. With recheck, the flight first looks in the store again when a
+// flight has landed since the caller's read (c.landings): that flight's
+// entry may answer it.
 func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool, after ...func()) {
 	fc := *c
 	fc.st = nil
@@ -342,7 +345,7 @@ func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool,
 			defer fn()
 		}
 		fc.req = detachedRequest(ctx, c.req, c.body)
-		if recheck && !c.readFailed {
+		if recheck && !c.readFailed && t.flights.landings.Load() != c.landings {
 			if e := t.lookup(&fc); e != nil && t.usable(e, t.now(), &fc.cc) {
 				f.entry, f.status, f.stored = e, StatusHit, fc.entryKey
 				return

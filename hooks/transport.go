@@ -218,6 +218,7 @@ type call struct {
 	mustAsk      bool             // refresh or no-cache: contact the origin
 	onlyIfCached bool
 	readFailed   bool      // the store failed to answer: do not ask it again for this request
+	landings     uint64    // the flights landed before the store was read (see launch)
 	sharedEntry  bool      // the entry lookup found is shared with other requests (a backend's memo): never modify it
 	start        time.Time // when RoundTrip started
 	validating   bool      // the origin is asked with the stored entry's validators
@@ -301,6 +302,7 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 	c.start = start
 	var entry *cache.Entry
 	if !c.skipRead {
+		c.landings = t.flights.landings.Load()
 		entry = t.lookup(c)
 		if entry == nil && req.Method == http.MethodHead && !c.customKey && !c.conditional {
 			if resp := t.headFromGet(c); resp != nil {

@@ -648,6 +648,9 @@ func TestTransportSharedFetchStoresOnce(t *testing.T) {
 		t.Fatalf("read %q, %v", buf, err)
 	}
 	resp.Body.Close()
+	if err := tr.Flush(context.Background()); err != nil { // the answer is out before its write
+		t.Fatal(err)
+	}
 	if w := store.Stats().Writes; w != 1 {
 		t.Fatalf("shared fetch: %d writes, want 1", w)
 	}

@@ -547,6 +547,7 @@ func TestReadOnly(t *testing.T) {
 			}
 			if v, err := mem.Get(ctx, k); err == nil && len(v) > 16 && !strings.Contains(k, "u-") {
 				corrupt = k
+				v = bytes.Clone(v) // the backend's own slice is read-only
 				v[len(v)/2] ^= 0xff
 				if err := mem.Set(ctx, k, v, time.Time{}); err != nil {
 					t.Fatal(err)

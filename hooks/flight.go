@@ -225,13 +225,8 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 		// Its answer is out and being stored: once it has landed, c is
 		// answered as any later request, by what is stored, or by a
 		// flight of its own.
-		ctx := c.req.Context()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return t.giveUp(c, f, false, ctx.Err())
-		case <-c.req.Cancel: //nolint:staticcheck // set by net/http's client timeout
-			return t.giveUp(c, f, false, errRequestCanceled)
+		if err := await(c.req, f.done); err != nil {
+			return t.giveUp(c, f, false, err)
 		}
 		if e := t.lookup(c); e != nil {
 			now := t.now()
@@ -248,13 +243,8 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 		t.launch(f, c, entry, true)
 	}
 	f.waiters.Add(1)
-	ctx := c.req.Context()
-	select {
-	case <-f.ready:
-	case <-ctx.Done():
-		return t.giveUp(c, f, leader, ctx.Err())
-	case <-c.req.Cancel: //nolint:staticcheck // set by net/http's client timeout
-		return t.giveUp(c, f, leader, errRequestCanceled)
+	if err := await(c.req, f.ready); err != nil {
+		return t.giveUp(c, f, leader, err)
 	}
 	if leader && f.fallback {
 		if resp := f.take(); resp != nil {
@@ -293,6 +283,20 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 		return t.response(c.req, &e, false, now), nil, true
 	}
 	return t.response(c.req, f.entry, true, now), nil, true
+}
+
+// await waits until ch closes, or returns why req stopped waiting first:
+// its context ended, or its legacy Cancel channel (set by net/http's client
+// timeout) closed.
+func await(req *http.Request, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-req.Context().Done():
+		return req.Context().Err()
+	case <-req.Cancel: //nolint:staticcheck // set by net/http's client timeout
+		return errRequestCanceled
+	}
 }
 
 // errRequestCanceled is the error of a request whose legacy Cancel channel

@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -94,3 +95,6 @@ func TestOneRoundTripPerHit(t *testing.T) {
 		t.Errorf("%d hits sent %v; want exactly %d GETs", hits, calls, hits)
 	}
 }
+
+// benchBody is a 2 KiB body.
+var benchBody = bytes.Repeat([]byte("0123456789abcdef"), 128)

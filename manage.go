@@ -41,6 +41,11 @@ const (
 // concurrent use. Methods that take a URL derive nothing from the client's
 // headers: they walk the stored entries and compare their (redacted) method
 // and URL, so they cost one read per stored entry.
+//
+// Every method that reads or changes the stored entries first waits for
+// the writes of the responses the client has already answered (see
+// Flush), so a request's entry is visible to the next call, and Clear or a
+// Delete is never undone by a write that lands after it.
 type Cache struct {
 	store     *hooks.Store
 	keyer     *cache.Keyer
@@ -55,6 +60,9 @@ type Cache struct {
 // is the key of a response that varies on request headers (WithCacheControl):
 // its variants have keys of their own, as Response.CacheKey reports.
 func (c *Cache) Get(ctx context.Context, key string) (*Entry, error) {
+	if err := c.Flush(ctx); err != nil {
+		return nil, err
+	}
 	e, err := c.store.Entry(ctx, cache.Key(key))
 	if err != nil {
 		return nil, err
@@ -85,6 +93,9 @@ func (c *Cache) Contains(ctx context.Context, key string) (bool, error) {
 // ContainsURL reports whether a response to method and rawURL is stored,
 // whatever headers the request had.
 func (c *Cache) ContainsURL(ctx context.Context, method, rawURL string) (bool, error) {
+	if err := c.Flush(ctx); err != nil {
+		return false, err
+	}
 	want, err := c.redacted(rawURL)
 	if err != nil {
 		return false, err
@@ -130,6 +141,9 @@ func (c *Cache) KeyOf(req *http.Request) (string, error) {
 // Delete removes the entries stored under keys, and the redirect aliases
 // that point at them.
 func (c *Cache) Delete(ctx context.Context, keys ...string) error {
+	if err := c.Flush(ctx); err != nil {
+		return err
+	}
 	ks := make([]cache.Key, len(keys))
 	for i, k := range keys {
 		ks[i] = cache.Key(k)
@@ -140,6 +154,9 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) error {
 // DeleteURL removes every stored response to method and rawURL, whatever
 // headers its request had, and reports how many it removed.
 func (c *Cache) DeleteURL(ctx context.Context, method, rawURL string) (int, error) {
+	if err := c.Flush(ctx); err != nil {
+		return 0, err
+	}
 	want, err := c.redacted(rawURL)
 	if err != nil {
 		return 0, err
@@ -152,6 +169,9 @@ func (c *Cache) DeleteURL(ctx context.Context, method, rawURL string) (int, erro
 // DeleteExpired removes every entry that has expired, including those kept
 // for revalidation, and reports how many it removed.
 func (c *Cache) DeleteExpired(ctx context.Context) (int, error) {
+	if err := c.Flush(ctx); err != nil {
+		return 0, err
+	}
 	n, err := c.store.DeleteExpired(ctx)
 	if err != nil {
 		return n, err
@@ -183,12 +203,18 @@ func (c *Cache) deleteWhere(ctx context.Context, match func(*cache.Entry) bool) 
 
 // Clear removes every stored response.
 func (c *Cache) Clear(ctx context.Context) error {
+	if err := c.Flush(ctx); err != nil {
+		return err
+	}
 	return c.store.Clear(ctx)
 }
 
 // Len reports how many records are stored, redirect aliases and the
 // indexes of varying responses included.
 func (c *Cache) Len(ctx context.Context) (int, error) {
+	if err := c.Flush(ctx); err != nil {
+		return 0, err
+	}
 	return c.store.Len(ctx)
 }
 
@@ -207,6 +233,10 @@ func (c *Cache) URLs(ctx context.Context, f Filter) iter.Seq2[string, error] {
 
 func (c *Cache) walk(ctx context.Context, f Filter, pick func(cache.Key, *cache.Entry) string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
+		if err := c.Flush(ctx); err != nil {
+			yield("", err)
+			return
+		}
 		now := c.transport.Now()
 		stopped := false
 		err := c.store.Entries(ctx, func(k cache.Key, e *cache.Entry) bool {
@@ -226,8 +256,9 @@ func (c *Cache) walk(ctx context.Context, f Filter, pick func(cache.Key, *cache.
 // Flush waits until the responses already given to callers have been
 // written to the backend, or until ctx is done. A miss's answer reaches its
 // callers before it is stored, so that no request waits for a backend
-// write; Flush is for code that reads the backend directly right after a
-// request, such as tests. Close also waits for those writes.
+// write. The other Cache methods call Flush first; call it yourself before
+// reading the backend directly right after a request, as tests do. Close
+// also waits for those writes.
 func (c *Cache) Flush(ctx context.Context) error { return c.transport.Flush(ctx) }
 
 // Ping checks the backend's connection, opening it if it was not open yet,

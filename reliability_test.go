@@ -274,9 +274,7 @@ func TestEveryBitFlipOfAStoredEntryIsAMiss(t *testing.T) {
 	}
 	good = append([]byte(nil), good...)
 	for bit := range 8 * len(good) {
-		// The previous request's answer is stored once its flight is
-		// gone; corrupt the entry only then.
-		waitFor(t, func() bool { return c.CacheTransport().Waiting() == 0 })
+		// mustGet waited for the previous answer's write: corrupt now.
 		bad := append([]byte(nil), good...)
 		bad[bit/8] ^= 1 << (bit % 8)
 		if err := mem.Set(context.Background(), key, bad, time.Time{}); err != nil {
@@ -652,5 +650,36 @@ func TestColdMissReadsTheBackendTwice(t *testing.T) {
 		if n := fb.Calls(faulty.Set) - beforeSet; n != 2 {
 			t.Errorf("miss %d: %d backend writes, want 2 (the entry, the URL index)", i, n)
 		}
+	}
+}
+
+// The management API sees the client's own writes: a request's entry,
+// still being written when the request returns, is counted by the next
+// Len, and a Clear made meanwhile is not undone when the write lands.
+func TestManagementSeesTheClientsOwnWrites(t *testing.T) {
+	fb := faulty.Wrap(memory.New())
+	fb.Inject(faulty.Fault{Delay: 300 * time.Millisecond}, faulty.Set)
+	o := jsonOrigin(t)
+	c := restycache.New(restycache.WithBackend(fb), quiet)
+	defer c.Close()
+	ctx := t.Context()
+	if _, err := c.R().Get(o.URL + "/one"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Cache().Len(ctx); err != nil || n != 1 {
+		t.Errorf("Len right after the request = %d, %v; want 1", n, err)
+	}
+	if _, err := c.R().Get(o.URL + "/two"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cache().Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fb.Heal()
+	if err := c.Cache().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := fb.Inner().Len(ctx, ""); err != nil || n != 0 {
+		t.Errorf("records after Clear = %d, %v; want 0", n, err)
 	}
 }

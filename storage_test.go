@@ -66,6 +66,9 @@ func TestSecretsNeverReachStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Cache().Flush(t.Context()); err != nil { // the entry's write
+		t.Fatal(err)
+	}
 	values := rawValues(t, mem)
 	if len(values) != 2 {
 		t.Fatalf("stored %d values, want 2 (the entry and its URL's index)", len(values))

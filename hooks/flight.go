@@ -95,28 +95,27 @@ func (g *group) land(key cache.Key, f *flight) {
 	close(f.done)
 }
 
-// flush waits until every flight whose answer is out has landed (stored
-// it), or until ctx is done. Flights still fetching are not waited for.
+// flush waits until every flight whose answer was out when it was called
+// has landed (stored it), or until ctx is done. Flights still fetching,
+// and flights published later, are not waited for, so a steady stream of
+// misses cannot hold it.
 func (g *group) flush(ctx context.Context) error {
-	for {
-		var pending *flight
-		g.mu.Lock()
-		for _, f := range g.flights {
-			if f.published() {
-				pending = f
-				break
-			}
+	var pending []*flight
+	g.mu.Lock()
+	for _, f := range g.flights {
+		if f.published() {
+			pending = append(pending, f)
 		}
-		g.mu.Unlock()
-		if pending == nil {
-			return nil
-		}
+	}
+	g.mu.Unlock()
+	for _, f := range pending {
 		select {
-		case <-pending.done:
+		case <-f.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	return nil
 }
 
 // waiting counts the requests waiting for the flights in progress.

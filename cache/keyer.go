@@ -73,7 +73,16 @@ type keyConfig struct {
 	ignHeader map[string]struct{} // lower-case
 	sensitive map[string]struct{} // lower-case
 	pool      sync.Pool           // of *keyEncoder
+
+	// memo maps the raw inputs of bodiless requests (see fingerprint) to
+	// their keys, so that asking the same URL again skips normalising and
+	// hashing it. It holds at most keyMemoSize keys and is emptied when full.
+	memoMu sync.RWMutex
+	memo   map[string]Key
 }
+
+// keyMemoSize bounds a Keyer's memo of recent keys.
+const keyMemoSize = 2048
 
 // NewKeyer returns a Keyer configured by o. The Keyer keeps no reference to
 // o's slices.
@@ -85,6 +94,7 @@ func NewKeyer(o KeyOptions) *Keyer {
 		ignJSON:   make(map[string]struct{}, len(o.IgnoredParams)),
 		ignHeader: make(map[string]struct{}, len(o.IgnoredParams)),
 		sensitive: make(map[string]struct{}, 12+len(o.SensitiveNames)),
+		memo:      make(map[string]Key),
 	}
 	for _, n := range o.IgnoredParams {
 		if n != "" {
@@ -154,6 +164,7 @@ type keyEncoder struct {
 	names   []string
 	secrets []string
 	spans   []keySpan
+	fp      []byte // a bodiless request's fingerprint
 }
 
 // keyPair is one raw (still percent-encoded) name=value pair.
@@ -224,6 +235,9 @@ func (c *keyConfig) release(e *keyEncoder) {
 	if cap(e.url) > maxKeep {
 		e.url = nil
 	}
+	if cap(e.fp) > maxKeep {
+		e.fp = nil
+	}
 	clear(e.pairs)
 	clear(e.names)
 	clear(e.secrets)
@@ -258,6 +272,10 @@ func (c *keyConfig) release(e *keyEncoder) {
 // Ignored headers are left out of both header groups. The body is passed in
 // because r.Body has usually been consumed; r.Body itself is never read.
 // Key returns "" when r is nil.
+//
+// A Keyer remembers the keys of recent requests without a body, by their
+// exact method, URL fields and selected header values, so that asking the
+// same URL again costs a map lookup.
 func (k *Keyer) Key(r *http.Request, body []byte) Key {
 	if r == nil {
 		return ""
@@ -265,6 +283,17 @@ func (k *Keyer) Key(r *http.Request, body []byte) Key {
 	c := k.config()
 	e := c.encoder()
 	defer c.release(e)
+	c.selectHeaders(e, r.Header)
+	memo := len(body) == 0 && k != nil && k.c != nil
+	if memo {
+		e.fp = e.fingerprint(e.fp[:0], r)
+		c.memoMu.RLock()
+		key, ok := c.memo[string(e.fp)]
+		c.memoMu.RUnlock()
+		if ok {
+			return key
+		}
+	}
 
 	e.head(keyTagVersion, 1)
 	e.buf = append(e.buf, KeyVersion)
@@ -288,13 +317,77 @@ func (k *Keyer) Key(r *http.Request, body []byte) Key {
 	if len(body) > 0 {
 		c.encodeBody(e, r.Header.Get("Content-Type"), body)
 	}
-	c.encodeHeaders(e, r.Header)
+	e.headerGroup(r.Header, e.names, keyTagHeaderName, keyTagHeaderVal)
+	e.headerGroup(r.Header, e.secrets, keyTagSecretName, keyTagSecretVal)
 
 	e.flush()
 	e.sum = e.h.Sum(e.sum[:0])
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], e.sum)
-	return Key(out[:])
+	key := Key(out[:])
+	if memo {
+		c.memoMu.Lock()
+		if len(c.memo) >= keyMemoSize {
+			clear(c.memo)
+		}
+		c.memo[string(e.fp)] = key
+		c.memoMu.Unlock()
+	}
+	return key
+}
+
+// fingerprint appends to dst everything of r, a request without a body,
+// that its key derives from, as given (not normalised): the method, the
+// Host, every field of the URL, and the names and values of the headers
+// that selectHeaders chose (e.names, e.secrets, sorted). Each field is
+// length-prefixed, so two different requests never share a fingerprint.
+func (e *keyEncoder) fingerprint(dst []byte, r *http.Request) []byte {
+	str := func(s string) {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	str(r.Method)
+	str(r.Host)
+	u := r.URL
+	if u == nil {
+		u = &url.URL{}
+	}
+	str(u.Scheme)
+	str(u.Opaque)
+	if u.User != nil {
+		p, ok := u.User.Password()
+		dst = append(dst, 1+boolByte(ok))
+		str(u.User.Username())
+		str(p)
+	} else {
+		dst = append(dst, 0)
+	}
+	str(u.Host)
+	str(u.Path)
+	str(u.RawPath)
+	str(u.RawQuery)
+	str(u.Fragment)
+	str(u.RawFragment)
+	dst = append(dst, boolByte(u.ForceQuery), boolByte(u.OmitHost))
+	for _, group := range [2][]string{e.names, e.secrets} {
+		dst = binary.AppendUvarint(dst, uint64(len(group)))
+		for _, name := range group {
+			vs := r.Header[name]
+			str(name)
+			dst = binary.AppendUvarint(dst, uint64(len(vs)))
+			for _, v := range vs {
+				str(v)
+			}
+		}
+	}
+	return dst
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // encodeURL hashes the URL in the normal form of normalizeURL.
@@ -398,10 +491,12 @@ func keyIsJSONType(mt string) bool {
 		strings.EqualFold(mt[len(mt)-len(suffix):], suffix)
 }
 
-// encodeHeaders hashes the matched headers, then the sensitive ones. Names
-// are compared case-insensitively, so a header stored under a
-// non-canonical key (h["authorization"]) counts as well.
-func (c *keyConfig) encodeHeaders(e *keyEncoder, h http.Header) {
+// selectHeaders sets e.names to the names of h's matched headers and
+// e.secrets to those of its sensitive ones, each sorted (see
+// keyCompareHeaderNames). Names are compared case-insensitively, so a
+// header stored under a non-canonical key (h["authorization"]) counts as
+// well. Ignored headers are in neither.
+func (c *keyConfig) selectHeaders(e *keyEncoder, h http.Header) {
 	e.names, e.secrets = e.names[:0], e.secrets[:0]
 	for name := range h {
 		e.tmp = keyAppendLower(e.tmp[:0], name)
@@ -415,15 +510,15 @@ func (c *keyConfig) encodeHeaders(e *keyEncoder, h http.Header) {
 			e.secrets = append(e.secrets, name)
 		}
 	}
-	e.headerGroup(h, e.names, keyTagHeaderName, keyTagHeaderVal)
-	e.headerGroup(h, e.secrets, keyTagSecretName, keyTagSecretVal)
+	for _, names := range [2][]string{e.names, e.secrets} {
+		if !slices.IsSortedFunc(names, keyCompareHeaderNames) {
+			slices.SortFunc(names, keyCompareHeaderNames)
+		}
+	}
 }
 
-// headerGroup hashes the named headers sorted by lower-case name.
+// headerGroup hashes the headers of h named by names, in that order.
 func (e *keyEncoder) headerGroup(h http.Header, names []string, nameTag, valueTag byte) {
-	if !slices.IsSortedFunc(names, keyCompareHeaderNames) {
-		slices.SortFunc(names, keyCompareHeaderNames)
-	}
 	for _, name := range names {
 		e.fieldLower(nameTag, name)
 		for _, v := range h[name] {

@@ -17,7 +17,8 @@ func FuzzKey(f *testing.F) {
 	f.Add("HTTP://H:80", []byte("\x00\xff"), "text/plain")
 	f.Add("/relative/../path", []byte(`{"ts":1,"\ud800":"\u0000"}`), "application/problem+json; charset=utf-8")
 	f.Add("http://h/", []byte(`[{"a":{"b":{"c":[]}}}, 1e400, -0]`), "application/json")
-	k := NewKeyer(KeyOptions{MatchAllHeaders: true, IgnoredParams: []string{"ts", "a"}, SensitiveNames: []string{"x-secret"}})
+	opts := KeyOptions{MatchAllHeaders: true, IgnoredParams: []string{"ts", "a"}, SensitiveNames: []string{"x-secret"}}
+	k := NewKeyer(opts)
 	f.Fuzz(func(t *testing.T, rawURL string, body []byte, contentType string) {
 		u, err := url.Parse(rawURL)
 		if err != nil {
@@ -40,6 +41,13 @@ func FuzzKey(f *testing.F) {
 		r.Host = rawURL
 		if hk := k.Key(r, body); len(hk) != 64 {
 			t.Fatalf("malformed key %q with Host %q", hk, rawURL)
+		}
+		// A remembered key is the key a fresh Keyer derives.
+		r.Method, r.Host = "GET", ""
+		for range 2 {
+			if got, want := k.Key(r, nil), NewKeyer(opts).Key(r, nil); got != want {
+				t.Fatalf("remembered key %s, fresh key %s", got, want)
+			}
 		}
 	})
 }

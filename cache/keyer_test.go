@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -379,6 +380,59 @@ func TestKeyConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// A Keyer's memo of recent keys changes no key: requests that differ in
+// any input keep different keys when one of them is remembered, the same
+// request keeps its key, and the memo stays bounded.
+func TestKeyMemo(t *testing.T) {
+	opts := KeyOptions{MatchHeaders: []string{"Accept"}, IgnoredParams: []string{"ts"}}
+	reqs := []keyReq{
+		get("http://h/a?b=1&a=2"),
+		get("http://h/a?a=2&b=1"),
+		get("http://h/a?a=2&b=1&ts=9"),
+		get("http://H:80/./a?a=2&b=1"),
+		get("http://h/a%2Fb"),
+		get("http://h/a/b"),
+		get("https://h/a"),
+		get("http://u:p@h/a"),
+		get("http://u:q@h/a"),
+		get("http://u@h/a"),
+		get("http://h/a#frag"),
+		{method: "HEAD", url: "http://h/a"},
+		{method: "get", url: "http://h/a"},
+		{method: "GET", url: "http://h/a", host: "other"},
+		withHeader(get("http://h/a"), "Accept", "text/html"),
+		withHeader(get("http://h/a"), "Accept", "application/json"),
+		withHeader(get("http://h/a"), "accept", "application/json"),
+		withHeader(get("http://h/a"), "Accept", "a", "Accept", "b"),
+		withHeader(get("http://h/a"), "Accept", "a,b"),
+		withHeader(get("http://h/a"), "Authorization", "Bearer alice"),
+		withHeader(get("http://h/a"), "Authorization", "Bearer bob"),
+		withHeader(get("http://h/a"), "X-API-Key", "alice"),
+		withHeader(get("http://h/a"), "Cookie", "id=1"),
+		withHeader(get("http://h/a"), "X-Unmatched", "1"),
+	}
+	k := NewKeyer(opts)
+	for round := range 3 {
+		for _, q := range reqs {
+			if got, want := keyOf(t, k, q), keyOf(t, NewKeyer(opts), q); got != want {
+				t.Errorf("round %d, %s %s %v: remembered key %s, fresh key %s", round, q.method, q.url, q.header, got, want)
+			}
+		}
+	}
+	if len(k.c.memo) == 0 {
+		t.Fatal("the Keyer remembered no key")
+	}
+	for i := range keyMemoSize + 10 {
+		keyOf(t, k, get("http://h/n"+strconv.Itoa(i)))
+	}
+	if n := len(k.c.memo); n > keyMemoSize {
+		t.Errorf("memo holds %d keys, want at most %d", n, keyMemoSize)
+	}
+	if got, want := keyOf(t, k, post("http://h/a", "text/plain", "x")), keyOf(t, NewKeyer(opts), post("http://h/a", "text/plain", "x")); got != want {
+		t.Errorf("a request with a body: key %s, fresh key %s", got, want)
 	}
 }
 

@@ -217,14 +217,25 @@ func (e *keyEncoder) fieldUnescaped(tag byte, s string) {
 	e.field(tag, e.tmp)
 }
 
+// encoder returns a pooled encoder. Its hash and buffer are made by
+// startHash, the first time it hashes: a remembered key needs neither, and
+// the pool loses its encoders at every garbage collection.
 func (c *keyConfig) encoder() *keyEncoder {
 	e, _ := c.pool.Get().(*keyEncoder)
 	if e == nil {
-		e = &keyEncoder{h: sha256.New(), buf: make([]byte, 0, keyFlushAt+64), sum: make([]byte, 0, sha256.Size)}
+		e = &keyEncoder{}
+	}
+	return e
+}
+
+// startHash readies e to hash a new key.
+func (e *keyEncoder) startHash() {
+	if e.h == nil {
+		e.h = sha256.New()
+		e.buf = make([]byte, 0, keyFlushAt+64)
 	}
 	e.h.Reset()
 	e.buf = e.buf[:0]
-	return e
 }
 
 func (c *keyConfig) release(e *keyEncoder) {
@@ -295,6 +306,7 @@ func (k *Keyer) Key(r *http.Request, body []byte) Key {
 		}
 	}
 
+	e.startHash()
 	e.head(keyTagVersion, 1)
 	e.buf = append(e.buf, KeyVersion)
 

@@ -28,7 +28,15 @@ import (
 type group struct {
 	base   context.Context // cancelled by close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // flights not landed
+
+	// Runners are the goroutines flights run on. One whose flight has
+	// landed waits for the next (on tasks, unbuffered), up to
+	// maxIdleRunners of them: a new goroutine would grow its stack again
+	// through the HTTP client, several microseconds per miss.
+	tasks   chan func()
+	idle    atomic.Int32
+	runners sync.WaitGroup
 
 	mu       sync.Mutex
 	flights  map[cache.Key]*flight
@@ -36,9 +44,43 @@ type group struct {
 	landings atomic.Uint64 // flights landed so far; changed under mu
 }
 
+// maxIdleRunners bounds the runners kept waiting for a flight.
+const maxIdleRunners = 4
+
 func (g *group) init() {
 	g.base, g.cancel = context.WithCancel(context.Background())
 	g.flights = make(map[cache.Key]*flight)
+	g.tasks = make(chan func())
+}
+
+// spawn runs task on an idle runner, or on a new one.
+func (g *group) spawn(task func()) {
+	select {
+	case g.tasks <- task:
+	default:
+		g.runners.Add(1)
+		go g.runner(task)
+	}
+}
+
+// runner runs task, then the tasks spawn hands it, until there are enough
+// idle runners or the group closes.
+func (g *group) runner(task func()) {
+	defer g.runners.Done()
+	for {
+		task()
+		if g.idle.Add(1) > maxIdleRunners {
+			g.idle.Add(-1)
+			return
+		}
+		select {
+		case task = <-g.tasks:
+			g.idle.Add(-1)
+		case <-g.base.Done():
+			g.idle.Add(-1)
+			return
+		}
+	}
 }
 
 // join returns the flight in progress for key, or starts one and reports
@@ -58,14 +100,14 @@ func (g *group) join(key cache.Key) (f *flight, leader bool) {
 	return f, true
 }
 
-// run runs fn for the flight f of key on a goroutine of its own, with a
+// run runs fn for the flight f of key on a runner of its own, with a
 // context detached from every caller and bounded by timeout. Whatever fn
 // does, panics included, f lands: its waiters wake and the key is free for
 // a new flight. The context lives on, after f lands, while an answer handed
 // off still streams (f.streaming); closing that answer ends it.
 func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx context.Context, cancel context.CancelFunc)) {
 	ctx, cancel := context.WithTimeout(g.base, timeout)
-	go func() {
+	g.spawn(func() {
 		defer g.wg.Done()
 		defer func() {
 			if !f.streaming {
@@ -79,7 +121,7 @@ func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx
 			}
 		}()
 		fn(ctx, cancel)
-	}()
+	})
 }
 
 // land removes the finished flight f and wakes its waiters, if its
@@ -136,6 +178,7 @@ func (g *group) close() {
 	g.mu.Unlock()
 	g.cancel()
 	g.wg.Wait()
+	g.runners.Wait()
 }
 
 // flight is one origin fetch for a key, shared by the concurrent requests

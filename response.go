@@ -30,14 +30,14 @@ const (
 type Response struct {
 	*resty.Response
 	result hooks.Result
-	now    func() time.Time
+	clock  *hooks.Transport // its Now
 }
 
 func wrapResponse(resp *resty.Response, st *hooks.State, c *Client) *Response {
 	if resp == nil {
 		return nil
 	}
-	return &Response{Response: resp, result: st.Result(), now: c.transport.Now}
+	return &Response{Response: resp, result: st.Result(), clock: c.transport}
 }
 
 // CacheStatus returns what the cache did for the request.
@@ -91,5 +91,5 @@ func (r *Response) IsExpired() bool {
 	if r == nil || r.result.ExpiresAt.IsZero() {
 		return false
 	}
-	return !r.now().Before(r.result.ExpiresAt)
+	return !r.clock.Now().Before(r.result.ExpiresAt)
 }

@@ -608,29 +608,32 @@ var hookOp = map[faulty.Op]hooks.Op{faulty.Get: hooks.OpGet, faulty.Set: hooks.O
 // for it and is then answered from storage, by the usual rules: the
 // semantics tests send such requests back to back.)
 func TestWriteNeverHoldsTheCaller(t *testing.T) {
-	fb := faulty.Wrap(memory.New())
-	fb.Inject(faulty.Fault{Delay: 1200 * time.Millisecond}, faulty.Set)
-	o := jsonOrigin(t)
-	c := restycache.New(restycache.WithBackend(fb), restycache.WithBackendTimeout(5*time.Second), quiet).SetTimeout(time.Second)
-	defer c.Close()
-	url := o.URL + "/slow-write"
-	first, err := c.R().Get(url)
-	if err != nil {
-		t.Fatalf("a miss whose write takes 1.2s, under a 1s client timeout: %v", err)
-	}
-	if first.FromCache() {
-		t.Errorf("first request: status %v, want a miss", first.CacheStatus())
-	}
-	if err := c.Cache().Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	fb.Heal()
-	if r, err := c.R().Get(url); err != nil || !r.FromCache() || r.String() != first.String() {
-		t.Errorf("after Flush: err %v, status %v, body %q; want a hit with the first body", err, r.CacheStatus(), r.String())
-	}
-	if n := o.count(); n != 1 {
-		t.Errorf("origin requests = %d, want 1", n)
-	}
+	inBothModes(t, func(t *testing.T, mode restycache.Option) {
+		fb := faulty.Wrap(memory.New())
+		fb.Inject(faulty.Fault{Delay: 1200 * time.Millisecond}, faulty.Set)
+		o := jsonOrigin(t)
+		c := restycache.New(restycache.WithBackend(fb), mode, restycache.WithBackendTimeout(5*time.Second), quiet).SetTimeout(time.Second)
+		defer c.Close()
+		url := o.URL + "/slow-write"
+		first, err := c.R().Get(url)
+		if err != nil {
+			t.Fatalf("a miss whose write takes 1.2s, under a 1s client timeout: %v", err)
+		}
+		if first.FromCache() {
+			t.Errorf("first request: status %v, want a miss", first.CacheStatus())
+		}
+		if n := c.Cache().Stats().EntriesWritten; n != 0 {
+			t.Errorf("the request returned after its 1.2s write: %d entries written, want 0 yet", n)
+		}
+		// The next request waits for the write rather than asking the
+		// origin again, and is answered from storage.
+		if r, err := c.SetTimeout(5*time.Second).R().Get(url); err != nil || !r.FromCache() || r.String() != first.String() {
+			t.Errorf("during the write: err %v, status %v, body %q; want a hit with the first body", err, r.CacheStatus(), r.String())
+		}
+		if n := o.count(); n != 1 {
+			t.Errorf("origin requests = %d, want 1", n)
+		}
+	})
 }
 
 // A cold miss reads the backend twice, the entry's key and its URL's

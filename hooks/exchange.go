@@ -100,7 +100,7 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 	}
 	if o.serve != nil {
 		if o.write != nil {
-			o.write() // streaming, this caller's own: bounded by the Store's timeout
+			t.later(c.key, o.write)
 		}
 		t.record(c, Result{Status: o.status, Key: c.entryKey, StoredAt: o.serve.StoredAt, ExpiresAt: o.serve.ExpiresAt})
 		if c.ranged != nil {
@@ -116,7 +116,7 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 	}
 	t.record(c, Result{Status: o.status, Key: o.key, StoredAt: o.entry.StoredAt, ExpiresAt: o.entry.ExpiresAt})
 	if resp.Body == nil || resp.Body == http.NoBody || c.req.Method == http.MethodHead {
-		t.save(c, o.entry, o.key)
+		t.later(c.key, t.saving(c, o.entry, o.key))
 		return resp, nil
 	}
 	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: o.entry, key: o.key,
@@ -248,21 +248,40 @@ func (t *Transport) storedKey(c *call, e *cache.Entry) cache.Key {
 //
 // Every key written is listed in the URL index of c's request, so that an
 // unsafe request to the URL invalidates them all.
-func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) {
+func (t *Transport) save(c *call, e *cache.Entry, key cache.Key) { t.saving(c, e, key)() }
+
+// saving returns the write that save makes. It reads what it needs of c's
+// request now, so that it may run after the caller has its answer.
+func (t *Transport) saving(c *call, e *cache.Entry, key cache.Key) func() {
 	if t.store.readOnly {
-		return
+		return func() {}
 	}
-	until := t.keepUntil(e)
-	if len(e.Vary) == 0 {
-		t.saveUntil(key, e, until)
-	} else {
-		index := &cache.Entry{Vary: e.Vary, Aliases: e.Aliases}
-		variant := *e
-		variant.Aliases = nil
-		t.saveUntil(c.key, index, until)
-		t.saveUntil(key, &variant, until)
+	ctx, primary := c.req.Context(), c.key
+	index := t.keyer.URLIndexKey(c.req.URL, c.req.Host)
+	return func() {
+		until := t.keepUntil(e)
+		if len(e.Vary) == 0 {
+			t.saveUntil(key, e, until)
+		} else {
+			idx := &cache.Entry{Vary: e.Vary, Aliases: e.Aliases}
+			variant := *e
+			variant.Aliases = nil
+			t.saveUntil(primary, idx, until)
+			t.saveUntil(key, &variant, until)
+		}
+		_ = t.store.Index(ctx, index, until, primary, key)
 	}
-	_ = t.store.Index(c.req.Context(), t.keyer.URLIndexKey(c.req.URL, c.req.Host), until, c.key, key)
+}
+
+// later runs write, which stores the answer a request for key was given,
+// without holding that request: on a runner, as a flight that the next
+// request for key waits for, and that Flush and Close wait for. While
+// another flight for key is in progress (or once the Transport is closed)
+// it runs write at once.
+func (t *Transport) later(key cache.Key, write func()) {
+	if !t.flights.write(key, write) {
+		write()
+	}
 }
 
 // storesAsIs reports whether save stores e itself under its key, unchanged,
@@ -324,8 +343,9 @@ func (t *Transport) keepUntil(e *cache.Entry) time.Time {
 	return e.ExpiresAt.Add(extra)
 }
 
-// captureBody passes a response body through to its reader and stores the
-// response once the body has been read to its end.
+// captureBody passes a response body through to its reader and, once the
+// body has been read to its end, stores the response without holding the
+// reader (see Transport.later).
 type captureBody struct {
 	src  io.ReadCloser
 	t    *Transport
@@ -351,7 +371,7 @@ func (b *captureBody) Read(p []byte) (int, error) {
 		b.done = true
 		b.e.Body = b.buf
 		b.buf = nil
-		b.t.save(b.c, b.e, b.key)
+		b.t.later(b.c.key, b.t.saving(b.c, b.e, b.key))
 	}
 	return n, err
 }

@@ -124,6 +124,43 @@ func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx
 	})
 }
 
+// write runs fn, which stores the answer a request for key was given, on a
+// runner, as a flight whose answer is already out: a request for key that
+// arrives meanwhile waits for it (see shared and pending), and flush and
+// close wait for it. It returns false, having run nothing, when a flight
+// for key is in progress or the group is closed.
+func (g *group) write(key cache.Key, fn func()) bool {
+	f := &flight{ready: make(chan struct{}), done: make(chan struct{})}
+	f.publish()
+	g.mu.Lock()
+	if g.closed || g.flights[key] != nil {
+		g.mu.Unlock()
+		return false
+	}
+	g.flights[key] = f
+	g.wg.Add(1)
+	g.mu.Unlock()
+	g.spawn(func() {
+		defer g.wg.Done()
+		defer g.land(key, f)
+		defer func() { _ = recover() }() // the Store reports backend panics; a write is never worth the process
+		fn()
+	})
+	return true
+}
+
+// pending returns the flight for key whose answer is out but not yet
+// stored, or nil.
+func (g *group) pending(key cache.Key) *flight {
+	g.mu.Lock()
+	f := g.flights[key]
+	g.mu.Unlock()
+	if f == nil || !f.published() {
+		return nil
+	}
+	return f
+}
+
 // land removes the finished flight f and wakes its waiters, if its
 // answer has not already.
 func (g *group) land(key cache.Key, f *flight) {

@@ -304,6 +304,17 @@ func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Respons
 	if !c.skipRead {
 		c.landings = t.flights.landings.Load()
 		entry = t.lookup(c)
+		if entry == nil && t.cfg.DisableCoalescing {
+			// The answer to an earlier request for the key may be on its
+			// way to storage (later): wait for it rather than ask again.
+			if f := t.flights.pending(c.key); f != nil {
+				if err := await(req, f.done); err != nil {
+					closeRequestBody(req)
+					return nil, err
+				}
+				entry = t.lookup(c)
+			}
+		}
 		if entry == nil && req.Method == http.MethodHead && !c.customKey && !c.conditional {
 			if resp := t.headFromGet(c); resp != nil {
 				return resp, nil

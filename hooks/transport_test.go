@@ -622,6 +622,9 @@ func TestTransportStoresOnlyCompleteBodies(t *testing.T) {
 		}
 	}
 	resp.Body.Close()
+	if err := tr.Flush(context.Background()); err != nil { // the write runs after EOF
+		t.Fatal(err)
+	}
 	if w := store.Stats().Writes; w != 1 {
 		t.Errorf("body read to EOF: %d writes, want 1", w)
 	}

@@ -687,83 +687,14 @@ func TestCloseWithoutUse(t *testing.T) {
 }
 
 func TestTwoBackendsWritingConcurrently(t *testing.T) {
-	ctx := t.Context()
 	dir := t.TempDir()
-	const (
-		perBackend = 4
-		writes     = 50
-	)
-	backends := []*Backend{New(dir), New(dir)}
-	for _, b := range backends {
-		defer b.Close()
-	}
-	errc := make(chan error, len(backends)*perBackend)
-	var wg sync.WaitGroup
-	for bi, b := range backends {
-		for g := range perBackend {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errc <- func() error {
-					for i := range writes {
-						own := fmt.Sprintf("b%d-g%d-%d", bi, g, i)
-						if err := b.Set(ctx, own, []byte(own), time.Time{}); err != nil {
-							return err
-						}
-						shared := fmt.Sprint("shared-", i%5)
-						if err := b.Set(ctx, shared, bytes.Repeat([]byte(own), i+1), time.Time{}); err != nil {
-							return err
-						}
-						v, err := backends[1-bi].Get(ctx, shared)
-						if err != nil && !errors.Is(err, backend.ErrNotFound) {
-							return err
-						}
-						if err == nil && !consistent(v) {
-							return fmt.Errorf("Get(%s) = a torn value of %d bytes", shared, len(v))
-						}
-					}
-					return nil
-				}()
-			}()
-		}
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	own := 0
-	for k, err := range backends[1].Keys(ctx, "") {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(k, "shared-") {
-			own++
-			v, err := backends[0].Get(ctx, k)
-			if err != nil || string(v) != k {
-				t.Errorf("Get(%q) = %q, %v", k, v, err)
-			}
-		}
-	}
-	if want := len(backends) * perBackend * writes; own != want {
-		t.Errorf("%d own keys survived, want %d", own, want)
-	}
+	a, b := New(dir), New(dir)
+	defer a.Close()
+	defer b.Close()
+	backendtest.SharedStore(t, a, b)
 	if tmp := tempFiles(t, dir); len(tmp) != 0 {
 		t.Errorf("temporary files left: %q", tmp)
 	}
-}
-
-// consistent reports whether v is one string repeated, as the writers of
-// the shared keys write them.
-func consistent(v []byte) bool {
-	i := bytes.IndexByte(v[1:], 'b')
-	if i < 0 {
-		return bytes.HasPrefix(v, []byte("b"))
-	}
-	unit := v[:i+1]
-	return len(v)%len(unit) == 0 && bytes.Equal(v, bytes.Repeat(unit, len(v)/len(unit)))
 }
 
 func tempFiles(t *testing.T, dir string) []string {

@@ -89,6 +89,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Two Backends on one server and prefix, as two processes would hold them.
+func TestTwoBackendsWritingConcurrently(t *testing.T) {
+	url := testenv.Require(t, "RESTYCACHE_REDIS_URL")
+	p := prefix(t, "shared")
+	a, b := rcredis.New(url, rcredis.Options{Prefix: p}), rcredis.New(url, rcredis.Options{Prefix: p})
+	defer b.Close()
+	defer func() {
+		_ = a.Clear(context.Background(), "")
+		_ = a.Close()
+	}()
+	backendtest.SharedStore(t, a, b)
+}
+
 func TestConformanceCluster(t *testing.T) {
 	c := clusterClient(t)
 	conformance(t, func(p string) *rcredis.Backend {

@@ -400,66 +400,11 @@ func TestDeleteExpiredWithClock(t *testing.T) {
 }
 
 func TestTwoBackendsWritingConcurrently(t *testing.T) {
-	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "shared")
-	const (
-		perBackend = 4
-		writes     = 50
-	)
-	backends := []*Backend{New(path), New(path)}
-	for _, b := range backends {
-		defer b.Close()
-	}
-	errc := make(chan error, len(backends)*perBackend)
-	var wg sync.WaitGroup
-	for bi, b := range backends {
-		for g := range perBackend {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errc <- func() error {
-					for i := range writes {
-						own := fmt.Sprintf("b%d-g%d-%d", bi, g, i)
-						if err := b.Set(ctx, own, []byte(own), time.Time{}); err != nil {
-							return err
-						}
-						if err := b.Set(ctx, fmt.Sprint("shared-", i%5), []byte(own), time.Time{}); err != nil {
-							return err
-						}
-						if i%10 == 9 {
-							if err := b.Delete(ctx, fmt.Sprint("shared-", i%5), "absent"); err != nil {
-								return err
-							}
-						}
-					}
-					return nil
-				}()
-			}()
-		}
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	own := 0
-	for k, err := range backends[1].Keys(ctx, "") {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(k, "shared-") {
-			own++
-			v, err := backends[0].Get(ctx, k)
-			if err != nil || string(v) != k {
-				t.Errorf("Get(%q) = %q, %v", k, v, err)
-			}
-		}
-	}
-	if want := len(backends) * perBackend * writes; own != want {
-		t.Errorf("%d own keys survived, want %d", own, want)
-	}
+	a, b := New(path), New(path)
+	defer a.Close()
+	defer b.Close()
+	backendtest.SharedStore(t, a, b)
 }
 
 func TestCloseWithoutUse(t *testing.T) {

@@ -627,7 +627,7 @@ func TestWriteNeverHoldsTheCaller(t *testing.T) {
 		}
 		// The next request waits for the write rather than asking the
 		// origin again, and is answered from storage.
-		if r, err := c.SetTimeout(5*time.Second).R().Get(url); err != nil || !r.FromCache() || r.String() != first.String() {
+		if r, err := c.SetTimeout(5 * time.Second).R().Get(url); err != nil || !r.FromCache() || r.String() != first.String() {
 			t.Errorf("during the write: err %v, status %v, body %q; want a hit with the first body", err, r.CacheStatus(), r.String())
 		}
 		if n := o.count(); n != 1 {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/restycache/restycache/backend"
@@ -206,6 +208,12 @@ type Store struct {
 
 	counters  counters
 	observers []Observer // beside counters; when any, backend calls are timed
+
+	// indexing serialises the read-modify-write of each URL index within
+	// the Store (striped by indexSeed), so that flights landing together
+	// never lose each other's keys.
+	indexSeed maphash.Seed
+	indexing  [32]sync.Mutex
 }
 
 // NewStore returns a Store over s. It panics when the keys of o are
@@ -214,7 +222,7 @@ func NewStore(s backend.Storage, o StoreOptions) *Store {
 	if err := CheckKeys(o.SigningKeys, o.EncryptionKeys); err != nil {
 		panic("restycache/hooks: " + err.Error())
 	}
-	st := &Store{storage: s, budget: budget{timeout: o.Timeout}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys), readOnly: o.ReadOnly}
+	st := &Store{storage: s, budget: budget{timeout: o.Timeout}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys), readOnly: o.ReadOnly, indexSeed: maphash.MakeSeed()}
 	st.adopter, _ = s.(backend.Adopter)
 	st.memo, _ = s.(backend.Memoizer)
 	for _, obs := range o.Observers {
@@ -568,9 +576,13 @@ const maxIndexed = 256
 // Index adds keys to the URL index stored under index, kept until until
 // (zero: forever; an index is kept as long as the longest-kept key it
 // lists). It writes only when a key is new to the index or until is later.
-// Two processes adding different keys to one index at the same moment may
-// lose one addition: the index is a read-modify-write.
+// The index is a read-modify-write, serialised within the Store: two
+// processes (or two Stores) adding different keys to one index at the same
+// moment may still lose one addition.
 func (s *Store) Index(ctx context.Context, index cache.Key, until time.Time, keys ...cache.Key) error {
+	mu := &s.indexing[maphash.String(s.indexSeed, string(index))%uint64(len(s.indexing))]
+	mu.Lock()
+	defer mu.Unlock()
 	e, _, err := s.get(ctx, index, true) // read only: merged below is a copy
 	if err != nil {
 		return err

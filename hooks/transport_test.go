@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"github.com/restycache/restycache/backend/memory"
 	"github.com/restycache/restycache/cache"
 	"github.com/restycache/restycache/hooks"
+	"github.com/restycache/restycache/internal/faulty"
 )
 
 // testOrigin is a local server that counts the requests it answers and
@@ -834,4 +836,32 @@ func TestTransportCallerGivesUpDuringFetch(t *testing.T) {
 			t.Errorf("coalescing: next request %v with %d origin requests, want a hit or coalesced answer and 1", status, o.count())
 		}
 	})
+}
+
+// Flights landing together add their keys to one URL index, a
+// read-modify-write: within a Store none of the additions is lost, even on
+// a backend slow enough that every reader sees the index as it was.
+func TestURLIndexKeepsConcurrentAdditions(t *testing.T) {
+	fb := faulty.Wrap(memory.New())
+	fb.Inject(faulty.Fault{Delay: 20 * time.Millisecond}, faulty.Get)
+	store := hooks.NewStore(fb, hooks.StoreOptions{Timeout: 10 * time.Second})
+	ctx := t.Context()
+	const n = 16
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := store.Index(ctx, "u-index", time.Time{}, cache.Key(fmt.Sprint("k", i))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	fb.Heal()
+	e, err := store.Entry(ctx, "u-index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Aliases) != n {
+		t.Errorf("the index lists %d keys, want %d: %v", len(e.Aliases), n, e.Aliases)
+	}
 }

@@ -56,7 +56,8 @@ type KeyOptions struct {
 }
 
 // Keyer derives cache keys from requests and redacts what is stored with
-// them. It is immutable after NewKeyer and safe for concurrent use.
+// them. Its settings are fixed by NewKeyer, and it is safe for concurrent
+// use.
 //
 // The zero Keyer (and a nil *Keyer) behaves like NewKeyer(KeyOptions{}) but
 // rebuilds its settings on every call; use NewKeyer.

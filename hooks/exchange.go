@@ -279,8 +279,16 @@ func (t *Transport) saving(c *call, e *cache.Entry, key cache.Key) func() {
 // another flight for key is in progress (or once the Transport is closed)
 // it runs write at once.
 func (t *Transport) later(key cache.Key, write func()) {
-	if !t.flights.write(key, write) {
+	safe := func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.store.rep.note(slog.LevelError, "restycache: storing a response panicked; it was not stored", "key", string(key), "panic", fmt.Sprint(r))
+			}
+		}()
 		write()
+	}
+	if !t.flights.write(key, safe) {
+		safe()
 	}
 }
 

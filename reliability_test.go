@@ -686,3 +686,33 @@ func TestManagementSeesTheClientsOwnWrites(t *testing.T) {
 		t.Errorf("records after Clear = %d, %v; want 0", n, err)
 	}
 }
+
+// A request that arrives while a shared fetch's answer is being written,
+// when that write fails, gets the answer the fetch's own callers got: the
+// origin is asked once.
+func TestFailedWriteStillAnswersLateJoiners(t *testing.T) {
+	fb := faulty.Wrap(memory.New())
+	fb.Inject(faulty.Fault{Delay: 300 * time.Millisecond, Err: errors.New("disk full")}, faulty.Set)
+	o := jsonOrigin(t)
+	c := restycache.New(restycache.WithBackend(fb), quiet)
+	defer c.Close()
+	url := o.URL + "/unstorable-now"
+	first, err := c.R().Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This one arrives during the first one's 300ms write, which fails.
+	late, err := c.R().Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late.StatusCode() != 200 || late.String() != first.String() {
+		t.Errorf("late request: %d %q, want the shared answer %q", late.StatusCode(), late.String(), first.String())
+	}
+	if late.CacheStatus() != restycache.CacheCoalesced {
+		t.Errorf("late request: status %v, want coalesced", late.CacheStatus())
+	}
+	if n := o.count(); n != 1 {
+		t.Errorf("origin requests = %d, want 1", n)
+	}
+}

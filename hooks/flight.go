@@ -301,20 +301,24 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 	}
 	if !leader && f.published() {
 		// Its answer is out and being stored: once it has landed, c is
-		// answered as any later request, by what is stored, or by a
-		// flight of its own.
+		// answered as any later request, by what is stored; when the
+		// write failed, by the flight's answer, as the requests that
+		// waited for it were; else by a flight of its own.
 		if err := await(c.req, f.done); err != nil {
 			return t.giveUp(c, f, false, err)
 		}
-		if e := t.lookup(c); e != nil {
+		e := t.lookup(c)
+		if e != nil {
 			now := t.now()
 			if t.decide(c, e, now) == cache.Fresh {
 				return t.serve(c, e, StatusHit, now), nil, true
 			}
 			entry = e
 		}
-		if f, leader = t.flights.join(c.key); f == nil || (!leader && f.published()) {
-			return nil, nil, false // fetch alone rather than wait again
+		if e != nil || f.entry == nil || f.err != nil {
+			if f, leader = t.flights.join(c.key); f == nil || (!leader && f.published()) {
+				return nil, nil, false // fetch alone rather than wait again
+			}
 		}
 	}
 	if leader {

@@ -175,7 +175,10 @@ func newClient(t *testing.T, open Opener, name string, opts ...restycache.Option
 	if s == nil {
 		t.Fatalf("Opener(%q) returned nil", name)
 	}
-	c := restycache.New(append([]restycache.Option{restycache.WithBackend(s)}, opts...)...)
+	// A server on a loaded CI machine may take longer than the default
+	// 500ms bound; these tests are about what the cache does, not about
+	// that bound (the fault tests of each backend are).
+	c := restycache.New(append([]restycache.Option{restycache.WithBackend(s), restycache.WithBackendTimeout(StoreWait)}, opts...)...)
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil {
 			t.Errorf("Close of the client over %q: %v", name, err)

@@ -689,10 +689,11 @@ func TestManagementSeesTheClientsOwnWrites(t *testing.T) {
 
 // A request that arrives while a shared fetch's answer is being written,
 // when that write fails, gets the answer the fetch's own callers got: the
-// origin is asked once.
+// origin is asked once. The write's 1s is the window the second request
+// must fall in.
 func TestFailedWriteStillAnswersLateJoiners(t *testing.T) {
 	fb := faulty.Wrap(memory.New())
-	fb.Inject(faulty.Fault{Delay: 300 * time.Millisecond, Err: errors.New("disk full")}, faulty.Set)
+	fb.Inject(faulty.Fault{Delay: time.Second, Err: errors.New("disk full")}, faulty.Set)
 	o := jsonOrigin(t)
 	c := restycache.New(restycache.WithBackend(fb), quiet)
 	defer c.Close()
@@ -701,7 +702,7 @@ func TestFailedWriteStillAnswersLateJoiners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// This one arrives during the first one's 300ms write, which fails.
+	// This one arrives during the first one's 1s write, which fails.
 	late, err := c.R().Get(url)
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func (t *Transport) fetch(c *call, entry *cache.Entry) (*http.Response, error) {
 	}
 	t.record(c, Result{Status: o.status, Key: o.key, StoredAt: o.entry.StoredAt, ExpiresAt: o.entry.ExpiresAt})
 	if resp.Body == nil || resp.Body == http.NoBody || c.req.Method == http.MethodHead {
-		t.later(c.key, t.saving(c, o.entry, o.key))
+		t.saveLater(c, o.entry, o.key)
 		return resp, nil
 	}
 	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: o.entry, key: o.key,
@@ -273,6 +273,11 @@ func (t *Transport) saving(c *call, e *cache.Entry, key cache.Key) func() {
 	}
 }
 
+// saveLater is save run by later: c's answer does not wait for it.
+func (t *Transport) saveLater(c *call, e *cache.Entry, key cache.Key) {
+	t.later(c.key, t.saving(c, e, key))
+}
+
 // later runs write, which stores the answer a request for key was given,
 // without holding that request: on a runner, as a flight that the next
 // request for key waits for, and that Flush and Close wait for. While
@@ -379,7 +384,7 @@ func (b *captureBody) Read(p []byte) (int, error) {
 		b.done = true
 		b.e.Body = b.buf
 		b.buf = nil
-		b.t.later(b.c.key, b.t.saving(b.c, b.e, b.key))
+		b.t.saveLater(b.c, b.e, b.key)
 	}
 	return n, err
 }

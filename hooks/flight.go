@@ -125,9 +125,9 @@ func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx
 }
 
 // write runs fn, which stores the answer a request for key was given and
-// must not panic, on a runner, as a flight whose answer is already out: a request for key that
-// arrives meanwhile waits for it (see shared and pending), and flush and
-// close wait for it. It returns false, having run nothing, when a flight
+// must not panic, on a runner, as a flight whose answer is already out: a
+// request for key that arrives meanwhile waits for it (see shared and
+// pending), and flush and close wait for it. It returns false, having run nothing, when a flight
 // for key is in progress or the group is closed.
 func (g *group) write(key cache.Key, fn func()) bool {
 	f := &flight{ready: make(chan struct{}), done: make(chan struct{})}
@@ -315,7 +315,7 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 			}
 			entry = e
 		}
-		if e != nil || f.entry == nil || f.err != nil {
+		if unstoredAnswer := e == nil && f.entry != nil && f.err == nil; !unstoredAnswer {
 			if f, leader = t.flights.join(c.key); f == nil || (!leader && f.published()) {
 				return nil, nil, false // fetch alone rather than wait again
 			}

@@ -105,7 +105,7 @@ func (t *Transport) storePostAnswer(req *http.Request, resp *http.Response, requ
 	}
 	key := t.storedKey(c, e)
 	if resp.Body == nil || resp.Body == http.NoBody {
-		t.later(c.key, t.saving(c, e, key))
+		t.saveLater(c, e, key)
 		return
 	}
 	resp.Body = &captureBody{src: resp.Body, t: t, c: c, e: e, key: key,

@@ -367,25 +367,30 @@ func TestHeadersNotStored(t *testing.T) {
 
 func TestImmutableReload(t *testing.T) {
 	inBothModes(t, func(t *testing.T, mode restycache.Option) {
-		for _, tc := range []struct {
-			cc      string
-			wantHit bool
-		}{
-			{"max-age=60, immutable", true},
-			{"max-age=60", false},
-		} {
-			t.Run(tc.cc, func(t *testing.T) {
-				o := headerOrigin(t, "Cache-Control", tc.cc)
-				c, _ := rfcClient(t, mode)
-				get(t, c, o.URL+"/i")
-				r, err := c.R().SetHeader("Cache-Control", "no-cache").Get(o.URL + "/i")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if r.FromCache() != tc.wantHit || (o.count() == 1) != tc.wantHit {
-					t.Errorf("reload of %q: FromCache %v, origin %d; want hit %v", tc.cc, r.FromCache(), o.count(), tc.wantHit)
-				}
-			})
+		// A reload sends no-cache (curl, Firefox) or max-age=0 (Chrome,
+		// fetch's "no-cache" mode).
+		for _, reload := range []string{"no-cache", "max-age=0"} {
+			for _, tc := range []struct {
+				cc      string
+				wantHit bool
+			}{
+				{"max-age=60, immutable", true},
+				{"max-age=60", false},
+			} {
+				t.Run(reload+"/"+tc.cc, func(t *testing.T) {
+					o := headerOrigin(t, "Cache-Control", tc.cc)
+					c, clk := rfcClient(t, mode)
+					get(t, c, o.URL+"/i")
+					clk.Advance(time.Second) // older than max-age=0, still fresh
+					r, err := c.R().SetHeader("Cache-Control", reload).Get(o.URL + "/i")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r.FromCache() != tc.wantHit || (o.count() == 1) != tc.wantHit {
+						t.Errorf("reload (%s) of %q: FromCache %v, origin %d; want hit %v", reload, tc.cc, r.FromCache(), o.count(), tc.wantHit)
+					}
+				})
+			}
 		}
 	})
 }

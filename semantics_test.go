@@ -137,6 +137,14 @@ func TestHeaderModeStorableStatuses(t *testing.T) {
 				w.WriteHeader(http.StatusGone)
 			case "/missing":
 				w.WriteHeader(http.StatusNotFound)
+			case "/unknown", "/unknown-public":
+				// A status RFC 9110 does not define has a heuristic
+				// lifetime only when public (RFC 9111 sections 3, 4.2.2).
+				if r.URL.Path == "/unknown-public" {
+					w.Header().Set("Cache-Control", "public")
+				}
+				w.Header().Set("Last-Modified", time.Now().Add(-100*time.Hour).UTC().Format(http.TimeFormat))
+				w.WriteHeader(599)
 			case "/moved":
 				w.Header().Set("Cache-Control", "max-age=60")
 				w.Header().Set("Location", "/elsewhere")
@@ -150,7 +158,7 @@ func TestHeaderModeStorableStatuses(t *testing.T) {
 		for _, tc := range []struct {
 			path    string
 			wantHit bool
-		}{{"/gone", true}, {"/missing", false}} {
+		}{{"/gone", true}, {"/missing", false}, {"/unknown", false}, {"/unknown-public", true}} {
 			get(t, c, o.URL+tc.path)
 			if r := get(t, c, o.URL+tc.path); r.FromCache() != tc.wantHit {
 				t.Errorf("%s: FromCache = %v, want %v", tc.path, r.FromCache(), tc.wantHit)

@@ -59,7 +59,7 @@ func responseHeaderFreshness(code int, h http.Header, requestTime, responseTime 
 	default:
 		if exp, ok := ExpiresAt(h); ok {
 			f.lifetimeSet, f.explicit, f.lifetime = true, true, max(0, exp.Sub(date))
-		} else if lm, err := ParseHTTPDate(h.Get("Last-Modified")); err == nil && heuristicallyCacheable(code) && lm.Before(date) {
+		} else if lm, err := ParseHTTPDate(h.Get("Last-Modified")); err == nil && (heuristicallyCacheable(code) || cc.Public) && lm.Before(date) {
 			f.lifetimeSet, f.lifetime = true, min(date.Sub(lm)/10, HeuristicCap)
 		}
 	}

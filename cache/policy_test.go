@@ -106,6 +106,8 @@ func TestPolicyFreshness(t *testing.T) {
 		{"301 heuristically", headers, Lifetime{}, resp(301, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(time.Hour), 0},
 		{"404 without freshness", headers, Lifetime{}, resp(404), false, time.Time{}, 0},
 		{"302 heuristically is not", headers, Lifetime{}, resp(302, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat)), false, time.Time{}, 0},
+		{"599 heuristically is not", headers, Lifetime{}, resp(599, "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat), "Date", date), false, time.Time{}, 0},
+		{"599 public heuristically", headers, Lifetime{}, resp(599, "Cache-Control", "public", "Last-Modified", now.Add(-10*time.Hour).Format(http.TimeFormat), "Date", date), true, now.Add(time.Hour), 0},
 		{"206 never", headers, Lifetime{}, resp(206, "Cache-Control", "max-age=60"), false, time.Time{}, 0},
 		{"allowed codes narrow", &Policy{CacheControl: true, AllowedCodes: []int{200}}, Lifetime{}, resp(404, "Cache-Control", "max-age=60"), false, time.Time{}, 0},
 		{"private is stored", headers, Lifetime{}, resp(200, "Cache-Control", "private, max-age=60", "Date", date), true, now.Add(time.Minute), 0},

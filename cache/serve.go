@@ -49,7 +49,9 @@ type Windows struct {
 //   - Revalidate when e is marked no-cache, when AlwaysRevalidate is set
 //     and e has a validator, or when the request says no-cache (unless e is
 //     fresh and immutable);
-//   - Fresh when e is fresh and meets the request's max-age and min-fresh;
+//   - Fresh when e is fresh and meets the request's max-age and min-fresh
+//     (a fresh immutable e meets any max-age: a reload's max-age=0 is
+//     answered without asking the origin, RFC 8246 section 2);
 //   - otherwise, unless e said must-revalidate (or no-cache): Stale when e
 //     is stale by no more than the request's max-stale, StaleRevalidate
 //     when it is inside its stale-while-revalidate window (the
@@ -70,7 +72,7 @@ func (p *Policy) Serve(e *Entry, now time.Time, req *Directives, w Windows) Deci
 		return Revalidate
 	}
 	if fresh {
-		if req.MaxAge.Present && e.Age(now) > req.MaxAge.Duration {
+		if req.MaxAge.Present && e.Age(now) > req.MaxAge.Duration && !e.Flags.Has(FlagImmutable) {
 			return Revalidate
 		}
 		if req.MinFresh.Present && !e.ExpiresAt.IsZero() && e.ExpiresAt.Sub(now) < req.MinFresh.Duration {

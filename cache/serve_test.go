@@ -40,6 +40,8 @@ func TestPolicyServe(t *testing.T) {
 		{"request no-cache", plain, entry(time.Minute, 0), req("no-cache"), Windows{}, Revalidate},
 		{"request no-cache, immutable", plain, entry(time.Minute, FlagImmutable), req("no-cache"), Windows{}, Fresh},
 		{"request no-cache, stale immutable", plain, entry(-time.Second, FlagImmutable), req("no-cache"), Windows{}, Revalidate},
+		{"request max-age=0, immutable", plain, entry(time.Minute, FlagImmutable), req("max-age=0"), Windows{}, Fresh},
+		{"request max-age=0, stale immutable", plain, entry(-time.Second, FlagImmutable), req("max-age=0"), Windows{}, Revalidate},
 		{"request max-age met", plain, entry(time.Minute, 0), req("max-age=10"), Windows{}, Fresh},
 		{"request max-age exceeded", plain, entry(time.Minute, 0), req("max-age=9"), Windows{}, Revalidate},
 		{"request min-fresh met", plain, entry(time.Minute, 0), req("min-fresh=60"), Windows{}, Fresh},

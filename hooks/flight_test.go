@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/restycache/restycache/backend"
 	"github.com/restycache/restycache/backend/memory"
 	"github.com/restycache/restycache/cache"
 )
@@ -32,7 +33,9 @@ func okResponse(r *http.Request, body string) *http.Response {
 
 func newFlightTransport(t testing.TB, up http.RoundTripper, cfg Config) *Transport {
 	t.Helper()
-	cfg.Store = NewStore(memory.New(), StoreOptions{})
+	if cfg.Store == nil {
+		cfg.Store = NewStore(memory.New(), StoreOptions{})
+	}
 	cfg.Keyer = cache.NewKeyer(cache.KeyOptions{})
 	if cfg.Policy == nil {
 		cfg.Policy = &cache.Policy{}
@@ -266,24 +269,33 @@ func TestFlightsAreReleasedWhenIdle(t *testing.T) {
 }
 
 // BenchmarkRoundTripHit measures the Transport alone answering a fresh hit
-// from the memory backend.
+// from the memory backend, which keeps decoded entries beside its values,
+// and from one that does not, as a server backend does not.
 func BenchmarkRoundTripHit(b *testing.B) {
-	body := strings.Repeat("x", 2048)
-	tr := newFlightTransport(b, upstreamFunc(func(r *http.Request) (*http.Response, error) {
-		resp := okResponse(r, body)
-		resp.Header = http.Header{"Content-Type": {"application/json"}, "Etag": {`"abc"`}, "Cache-Control": {"max-age=3600"}, "Vary": {"Accept-Encoding"}}
-		return resp, nil
-	}), Config{})
-	req := newGet(context.Background(), "http://127.0.0.1:1/items")
-	req.Header.Set("User-Agent", "bench")
-	resp, _ := tr.RoundTrip(req)
-	io.Copy(io.Discard, resp.Body)
-	b.ReportAllocs()
-	for b.Loop() {
-		resp, err := tr.RoundTrip(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
+	for _, tc := range []struct {
+		name    string
+		storage backend.Storage
+	}{{"memory", memory.New()}, {"plain", plainStorage{memory.New()}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			body := strings.Repeat("x", 2048)
+			tr := newFlightTransport(b, upstreamFunc(func(r *http.Request) (*http.Response, error) {
+				resp := okResponse(r, body)
+				resp.Header = http.Header{"Content-Type": {"application/json"}, "Etag": {`"abc"`}, "Cache-Control": {"max-age=3600"}, "Vary": {"Accept-Encoding"}}
+				return resp, nil
+			}), Config{Store: NewStore(tc.storage, StoreOptions{})})
+			req := newGet(context.Background(), "http://127.0.0.1:1/items")
+			req.Header.Set("User-Agent", "bench")
+			resp, _ := tr.RoundTrip(req)
+			io.Copy(io.Discard, resp.Body)
+			tr.Flush(context.Background())
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+		})
 	}
 }

@@ -177,8 +177,11 @@ type StoreOptions struct {
 	// values (a backend.Memoizer, such as backend/memory), a record is
 	// checked, verified or opened once per stored value, on its first
 	// read, and the decoded entry is kept in the process's memory beside
-	// it for the reads that follow; every other backend's records are
-	// checked on every read.
+	// it for the reads that follow. Over every other backend, a Store
+	// remembers the last records it decoded (up to 1024 of up to 256 KiB,
+	// 8 MiB in all) with their entries: a read that returns the very same
+	// bytes again is answered from the remembered entry after comparing
+	// the bytes, and any other record is checked as it is read.
 	EncryptionKeys [][]byte
 	// Observers are told of every request outcome and backend operation
 	// (see Observer), beside the Store's own counters. The default is
@@ -198,6 +201,7 @@ type StoreOptions struct {
 type Store struct {
 	storage  backend.Storage
 	memo     backend.Memoizer // storage, when it keeps decoded entries beside its values
+	recent   recent           // the records last decoded, when storage is no Memoizer
 	adopter  backend.Adopter  // storage, when it can keep a fresh record without a copy
 	prefix   string
 	budget   budget
@@ -366,8 +370,9 @@ func (s *Store) lookup(ctx context.Context, key cache.Key, shareable bool) (*cac
 // (nil, nil) and a corrupt one is deleted and (nil, nil). With shareable
 // and a backend.Memoizer, a record is decoded (and verified) once per
 // stored value, and the decoded entry is kept beside the value and shared
-// by every later read of it: shared reports such an entry, which nobody
-// may modify.
+// by every later read of it; with shareable and any other backend, a read
+// of the same bytes as a recent one shares the entry decoded then (see
+// recent). shared reports such an entry, which nobody may modify.
 func (s *Store) get(ctx context.Context, key cache.Key, shareable bool) (e *cache.Entry, shared bool, err error) {
 	var b []byte
 	var memo any
@@ -395,9 +400,20 @@ func (s *Store) get(ctx context.Context, key cache.Key, shareable bool) (e *cach
 	if d, ok := memo.(*decoded); ok && d.env == s.env {
 		return d.entry, true, nil
 	}
+	remember := shareable && s.memo == nil
+	if remember {
+		if e := s.recent.get(full, b); e != nil {
+			return e, true, nil
+		}
+	}
 	e = s.decode(ctx, key, full, b)
-	if e != nil && m != nil {
+	switch {
+	case e == nil:
+	case m != nil:
 		m.SetMemo(full, b, &decoded{env: s.env, entry: e})
+		shared = true
+	case remember:
+		s.recent.put(full, b, e)
 		shared = true
 	}
 	return e, shared, nil
@@ -624,6 +640,7 @@ func (s *Store) Invalidate(ctx context.Context, index cache.Key) error {
 }
 
 func (s *Store) deleteRaw(ctx context.Context, bounded bool, keys ...string) error {
+	s.recent.forget(keys...)
 	err := s.call(ctx, OpDelete, bounded, func(ctx context.Context) error {
 		return s.storage.Delete(ctx, keys...)
 	})
@@ -727,6 +744,7 @@ func (s *Store) TryLock(ctx context.Context, key cache.Key, ttl time.Duration) (
 // Clear removes every key of the Store's namespace (of the whole store
 // without one).
 func (s *Store) Clear(ctx context.Context) error {
+	s.recent.forgetAll()
 	err := s.call(ctx, OpClear, false, func(ctx context.Context) error { return s.storage.Clear(ctx, s.prefix) })
 	if err != nil {
 		return fmt.Errorf("restycache: clear: %w", err)

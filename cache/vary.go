@@ -32,32 +32,34 @@ func (e *Entry) IsURLIndex() bool {
 // are case-insensitive lists, are also lower-cased and sorted, so that
 // "en-US, de" and "de,EN-us" select one variant.
 func VariantKey(primary Key, names []string, h http.Header) Key {
-	d := sha256.New()
-	d.Write([]byte("restycache variant v1\x00"))
-	d.Write([]byte(primary))
+	var buf [512]byte
+	b := append(buf[:0], "restycache variant v1\x00"...)
+	b = append(b, primary...)
 	for _, name := range names {
-		d.Write([]byte{0})
-		d.Write([]byte(name))
-		d.Write([]byte{0})
+		b = append(b, 0)
+		b = append(b, name...)
+		b = append(b, 0)
 		if varyListHeader(name) {
-			d.Write([]byte(varyNormalList(h.Values(name))))
+			b = appendVaryNormalList(b, h.Values(name))
 			continue
 		}
 		for i, line := range h.Values(name) {
 			if i > 0 {
-				d.Write([]byte{','})
+				b = append(b, ',')
 			}
-			for j, member := range strings.Split(line, ",") {
+			j := 0
+			for member := range strings.SplitSeq(line, ",") {
 				if j > 0 {
-					d.Write([]byte{','})
+					b = append(b, ',')
 				}
-				d.Write([]byte(strings.TrimSpace(member)))
+				b = append(b, strings.TrimSpace(member)...)
+				j++
 			}
 		}
 	}
-	var sum [sha256.Size]byte
+	sum := sha256.Sum256(b)
 	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], d.Sum(sum[:0]))
+	hex.Encode(out[:], sum[:])
 	return Key(out[:])
 }
 
@@ -71,9 +73,25 @@ func varyListHeader(name string) bool {
 	return false
 }
 
-// varyNormalList joins the members of lines lower-cased, without white
-// space, sorted, with commas.
-func varyNormalList(lines []string) string {
+// varyPlainMember reports whether s is one list member that normalising
+// leaves as it is: printable ASCII without white space, commas or upper
+// case.
+func varyPlainMember(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ',' || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendVaryNormalList appends the members of lines lower-cased, without
+// white space, sorted, with commas. A single member without white space or
+// upper case, the common case, is appended as it is.
+func appendVaryNormalList(b []byte, lines []string) []byte {
+	if len(lines) == 1 && varyPlainMember(lines[0]) {
+		return append(b, lines[0]...)
+	}
 	var members []string
 	for _, line := range lines {
 		for m := range strings.SplitSeq(line, ",") {
@@ -83,5 +101,11 @@ func varyNormalList(lines []string) string {
 		}
 	}
 	slices.Sort(members)
-	return strings.Join(members, ",")
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, m...)
+	}
+	return b
 }

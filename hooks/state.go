@@ -237,8 +237,9 @@ type RequestEvent struct {
 	Revalidation Revalidation
 	// Duration is how long the request took in the cache, from the start
 	// of RoundTrip until its response's headers were ready (a body read
-	// from the origin streams afterwards). It is zero for background
-	// events.
+	// from the origin streams afterwards). Like BackendEvent.Duration, it
+	// is measured only when the Store has an Observer, and it is zero for
+	// background events.
 	Duration time.Duration
 }
 
@@ -427,7 +428,7 @@ func ValidCacheStatusName(name string) bool {
 // response, from the result recorded in req's State (one is made when req
 // has none).
 func (t *Transport) withCacheStatus(req *http.Request) (*http.Response, error) {
-	start := time.Now()
+	start := t.store.started()
 	st := StateFrom(req.Context())
 	if st == nil {
 		st = new(State)

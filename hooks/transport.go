@@ -227,12 +227,13 @@ type call struct {
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.cfg.CacheStatus == "" {
-		return t.roundTrip(req, time.Now())
+		return t.roundTrip(req, t.store.started())
 	}
 	return t.withCacheStatus(req)
 }
 
-// roundTrip answers req, which arrived at start.
+// roundTrip answers req, which arrived at start (zero when the Store's
+// observers need no durations: see Store.started).
 func (t *Transport) roundTrip(req *http.Request, start time.Time) (*http.Response, error) {
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil {
@@ -500,7 +501,10 @@ func (t *Transport) rangeResponse(req *http.Request, e *cache.Entry, now time.Ti
 // its Observers), from its final status.
 func (t *Transport) record(c *call, r Result) {
 	c.st.record(r)
-	e := RequestEvent{Status: r.Status, Duration: time.Since(c.start)}
+	e := RequestEvent{Status: r.Status}
+	if !c.start.IsZero() {
+		e.Duration = time.Since(c.start)
+	}
 	if c.validating {
 		switch {
 		case r.Status == StatusRevalidated:
@@ -515,9 +519,13 @@ func (t *Transport) record(c *call, r Result) {
 // forward sends req upstream without using the cache.
 func (t *Transport) forward(req *http.Request, st *State) (*http.Response, error) {
 	st.record(Result{Status: StatusBypass})
-	start := time.Now()
+	start := t.store.started()
 	resp, err := t.Upstream().RoundTrip(req)
-	t.store.ObserveRequest(req.Context(), RequestEvent{Status: StatusBypass, Duration: time.Since(start)})
+	e := RequestEvent{Status: StatusBypass}
+	if !start.IsZero() {
+		e.Duration = time.Since(start)
+	}
+	t.store.ObserveRequest(req.Context(), e)
 	return resp, err
 }
 

@@ -16,6 +16,7 @@ import (
 // a caller that gives up leaves the call to end within the bound.
 type budget struct {
 	timeout time.Duration
+	base    time.Time // with a monotonic reading: now is time.Since(base), one clock read
 	cur     atomic.Pointer[slot]
 	mu      sync.Mutex // serialises replacing cur
 }
@@ -24,7 +25,7 @@ type budget struct {
 type slot struct {
 	ctx       context.Context
 	cancel    context.CancelFunc // never needed: the deadline releases ctx
-	handOutTo int64              // unix nanoseconds
+	handOutTo time.Duration      // since the budget's base
 }
 
 // bound returns a context with ctx's values that is done at most the
@@ -34,7 +35,7 @@ func (b *budget) bound(ctx context.Context) context.Context {
 }
 
 func (b *budget) deadline() context.Context {
-	now := time.Now().UnixNano()
+	now := time.Since(b.base)
 	if s := b.cur.Load(); s != nil && now < s.handOutTo {
 		return s.ctx
 	}
@@ -44,7 +45,7 @@ func (b *budget) deadline() context.Context {
 		return s.ctx
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
-	b.cur.Store(&slot{ctx: ctx, cancel: cancel, handOutTo: now + int64(b.timeout/4)})
+	b.cur.Store(&slot{ctx: ctx, cancel: cancel, handOutTo: now + b.timeout/4})
 	return ctx
 }
 

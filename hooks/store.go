@@ -226,7 +226,7 @@ func NewStore(s backend.Storage, o StoreOptions) *Store {
 	if err := CheckKeys(o.SigningKeys, o.EncryptionKeys); err != nil {
 		panic("restycache/hooks: " + err.Error())
 	}
-	st := &Store{storage: s, budget: budget{timeout: o.Timeout}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys), readOnly: o.ReadOnly, indexSeed: maphash.MakeSeed()}
+	st := &Store{storage: s, budget: budget{timeout: o.Timeout, base: time.Now()}, env: newEnvelope(o.SigningKeys, o.EncryptionKeys), readOnly: o.ReadOnly, indexSeed: maphash.MakeSeed()}
 	st.adopter, _ = s.(backend.Adopter)
 	st.memo, _ = s.(backend.Memoizer)
 	for _, obs := range o.Observers {

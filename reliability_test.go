@@ -609,29 +609,37 @@ var hookOp = map[faulty.Op]hooks.Op{faulty.Get: hooks.OpGet, faulty.Set: hooks.O
 // semantics tests send such requests back to back.)
 func TestWriteNeverHoldsTheCaller(t *testing.T) {
 	inBothModes(t, func(t *testing.T, mode restycache.Option) {
-		fb := faulty.Wrap(memory.New())
-		fb.Inject(faulty.Fault{Delay: 1200 * time.Millisecond}, faulty.Set)
-		o := jsonOrigin(t)
-		c := restycache.New(restycache.WithBackend(fb), mode, restycache.WithBackendTimeout(5*time.Second), quiet).SetTimeout(time.Second)
-		defer c.Close()
-		url := o.URL + "/slow-write"
-		first, err := c.R().Get(url)
-		if err != nil {
-			t.Fatalf("a miss whose write takes 1.2s, under a 1s client timeout: %v", err)
-		}
-		if first.FromCache() {
-			t.Errorf("first request: status %v, want a miss", first.CacheStatus())
-		}
-		if n := c.Cache().Stats().EntriesWritten; n != 0 {
-			t.Errorf("the request returned after its 1.2s write: %d entries written, want 0 yet", n)
-		}
-		// The next request waits for the write rather than asking the
-		// origin again, and is answered from storage.
-		if r, err := c.SetTimeout(5 * time.Second).R().Get(url); err != nil || !r.FromCache() || r.String() != first.String() {
-			t.Errorf("during the write: err %v, status %v, body %q; want a hit with the first body", err, r.CacheStatus(), r.String())
-		}
-		if n := o.count(); n != 1 {
-			t.Errorf("origin requests = %d, want 1", n)
+		// With a client timeout the caller can give up, and a shared
+		// fetch runs on a runner; without one it runs on the caller's
+		// goroutine, and only its write goes to a runner.
+		for _, timeout := range []time.Duration{time.Second, 0} {
+			t.Run(fmt.Sprintf("client timeout %v", timeout), func(t *testing.T) {
+				fb := faulty.Wrap(memory.New())
+				fb.Inject(faulty.Fault{Delay: 1200 * time.Millisecond}, faulty.Set)
+				o := jsonOrigin(t)
+				c := restycache.New(restycache.WithBackend(fb), mode, restycache.WithBackendTimeout(5*time.Second), quiet).SetTimeout(timeout)
+				defer c.Close()
+				url := o.URL + "/slow-write"
+				start := time.Now()
+				first, err := c.R().Get(url)
+				if err != nil {
+					t.Fatalf("a miss whose write takes 1.2s, under a client timeout of %v: %v", timeout, err)
+				}
+				if first.FromCache() {
+					t.Errorf("first request: status %v, want a miss", first.CacheStatus())
+				}
+				if n := c.Cache().Stats().EntriesWritten; n != 0 {
+					t.Errorf("the request returned after its 1.2s write (%v): %d entries written, want 0 yet", time.Since(start), n)
+				}
+				// The next request waits for the write rather than asking
+				// the origin again, and is answered from storage.
+				if r, err := c.SetTimeout(5 * time.Second).R().Get(url); err != nil || !r.FromCache() || r.String() != first.String() {
+					t.Errorf("during the write: err %v, status %v, body %q; want a hit with the first body", err, r.CacheStatus(), r.String())
+				}
+				if n := o.count(); n != 1 {
+					t.Errorf("origin requests = %d, want 1", n)
+				}
+			})
 		}
 	})
 }

@@ -254,8 +254,8 @@ type flight struct {
 	status    Status       // StatusMiss, StatusRevalidated, StatusStale, or StatusHit from a recheck
 	stored    cache.Key    // where entry is stored; empty when not stored
 	err       error
-	fallback  bool // the answer cannot be shared (too large): fetch alone
-	streaming bool // its context lives on with the answer handed off
+	fallback  bool   // the answer cannot be shared (too large): fetch alone
+	streaming bool   // its context lives on with the answer handed off
 	here      bool   // it runs on its leader's goroutine (see group.run)
 	write     func() // when here, the write of its published answer, for a runner
 

@@ -609,9 +609,8 @@ var hookOp = map[faulty.Op]hooks.Op{faulty.Get: hooks.OpGet, faulty.Set: hooks.O
 // semantics tests send such requests back to back.)
 func TestWriteNeverHoldsTheCaller(t *testing.T) {
 	inBothModes(t, func(t *testing.T, mode restycache.Option) {
-		// With a client timeout the caller can give up, and a shared
-		// fetch runs on a runner; without one it runs on the caller's
-		// goroutine, and only its write goes to a runner.
+		// With a client timeout and without one: a caller that can give
+		// up, and one that cannot.
 		for _, timeout := range []time.Duration{time.Second, 0} {
 			t.Run(fmt.Sprintf("client timeout %v", timeout), func(t *testing.T) {
 				fb := faulty.Wrap(memory.New())

@@ -284,23 +284,16 @@ func (t *Transport) saveLater(c *call, e *cache.Entry, key cache.Key) {
 // another flight for key is in progress (or once the Transport is closed)
 // it runs write at once.
 func (t *Transport) later(key cache.Key, write func()) {
-	safe := t.guarded(key, write)
-	if !t.flights.write(key, safe) {
-		safe()
-	}
-}
-
-// guarded returns write, which stores the response for key after its
-// caller has it, made safe to run on a runner: a panic is reported, and
-// the response is not stored.
-func (t *Transport) guarded(key cache.Key, write func()) func() {
-	return func() {
+	safe := func() {
 		defer func() {
 			if r := recover(); r != nil {
 				t.store.rep.note(slog.LevelError, "restycache: storing a response panicked; it was not stored", "key", string(key), "panic", fmt.Sprint(r))
 			}
 		}()
 		write()
+	}
+	if !t.flights.write(key, safe) {
+		safe()
 	}
 }
 

@@ -100,46 +100,28 @@ func (g *group) join(key cache.Key) (f *flight, leader bool) {
 	return f, true
 }
 
-// run runs fn for the flight f of key, with a context detached from every
-// caller and bounded by timeout: on a runner of its own, or, with here, on
-// the calling goroutine (of a leader that cannot stop waiting anyway), whose
-// write of the answer (f.store) then goes to a runner. Whatever fn does,
-// panics included, f lands once its answer is stored: its waiters wake and
-// the key is free for a new flight. The context lives on, after f lands,
-// while an answer handed off still streams (f.streaming); closing that
-// answer ends it.
-func (g *group) run(key cache.Key, f *flight, timeout time.Duration, here bool, fn func(ctx context.Context, cancel context.CancelFunc)) {
+// run runs fn for the flight f of key on a runner of its own, with a
+// context detached from every caller and bounded by timeout. Whatever fn
+// does, panics included, f lands: its waiters wake and the key is free for
+// a new flight. The context lives on, after f lands, while an answer handed
+// off still streams (f.streaming); closing that answer ends it.
+func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx context.Context, cancel context.CancelFunc)) {
 	ctx, cancel := context.WithTimeout(g.base, timeout)
-	finish := func() {
-		g.land(key, f)
-		if !f.streaming {
-			cancel()
-		}
-		g.wg.Done()
-	}
-	f.here = here
-	task := func() {
+	g.spawn(func() {
+		defer g.wg.Done()
+		defer func() {
+			if !f.streaming {
+				cancel()
+			}
+		}()
+		defer g.land(key, f)
 		defer func() {
 			if r := recover(); r != nil {
 				f.entry, f.err = nil, fmt.Errorf("restycache: shared fetch panicked: %v", r)
 			}
-			if write := f.write; write != nil {
-				f.write = nil
-				g.spawn(func() {
-					defer finish()
-					write()
-				})
-				return
-			}
-			finish()
 		}()
 		fn(ctx, cancel)
-	}
-	if here {
-		task()
-		return
-	}
-	g.spawn(task)
+	})
 }
 
 // write runs fn, which stores the answer a request for key was given and
@@ -254,10 +236,8 @@ type flight struct {
 	status    Status       // StatusMiss, StatusRevalidated, StatusStale, or StatusHit from a recheck
 	stored    cache.Key    // where entry is stored; empty when not stored
 	err       error
-	fallback  bool   // the answer cannot be shared (too large): fetch alone
-	streaming bool   // its context lives on with the answer handed off
-	here      bool   // it runs on its leader's goroutine (see group.run)
-	write     func() // when here, the write of its published answer, for a runner
+	fallback  bool // the answer cannot be shared (too large): fetch alone
+	streaming bool // its context lives on with the answer handed off
 
 	// An answer too large to share goes, still streaming, to the request
 	// that started the flight, if it is still waiting.
@@ -269,18 +249,6 @@ type flight struct {
 // publish wakes f's waiters: its answer (entry, status, stored, err,
 // fallback) is set and no longer changes.
 func (f *flight) publish() { f.readyOnce.Do(func() { close(f.ready) }) }
-
-// store publishes f's answer and runs write, which stores it and must not
-// panic (see Transport.guarded): at once on f's runner, or, when f runs on its leader's goroutine,
-// on a runner once the fetch returns, so that the leader never waits for it.
-func (f *flight) store(write func()) {
-	f.publish()
-	if f.here {
-		f.write = write
-		return
-	}
-	write()
-}
 
 // published reports whether f's answer is out.
 func (f *flight) published() bool {
@@ -353,15 +321,10 @@ func (t *Transport) shared(c *call, entry *cache.Entry) (resp *http.Response, er
 			}
 		}
 	}
-	f.waiters.Add(1)
 	if leader {
-		// A leader that cannot stop waiting (no context to end, no Cancel
-		// channel) fetches on its own goroutine, sparing two goroutine
-		// switches; a cross-process lock must outlive the write, so a
-		// flight that takes one runs on a runner.
-		here := c.req.Context().Done() == nil && c.req.Cancel == nil && t.cfg.CrossProcessWait == 0 //nolint:staticcheck // set by net/http's client timeout
-		t.launch(f, c, entry, true, here)
+		t.launch(f, c, entry, true)
 	}
+	f.waiters.Add(1)
 	if err := await(c.req, f.ready); err != nil {
 		return t.giveUp(c, f, leader, err)
 	}
@@ -451,20 +414,19 @@ func (t *Transport) revalidateInBackground(c *call, entry *cache.Entry) {
 	f.leaderGone = true // nobody waits for a background revalidation
 	// The caller is served entry's own header map (a decode makes a new
 	// one per request) and may change it: the revalidation works on a copy.
-	t.launch(f, c, ownHeader(entry), false, false, func() { <-t.workers }, func() { t.observeBackground(f) })
+	t.launch(f, c, ownHeader(entry), false, func() { <-t.workers }, func() { t.observeBackground(f) })
 }
 
-// launch starts f's fetch for c, on a runner or, with here, on the calling
-// goroutine (see group.run). The request is copied now, carrying nothing
-// of its caller's cancellation (no deadline, no Cancel channel, no
+// launch starts f's fetch for c. The request is copied now, carrying
+// nothing of its caller's cancellation (no deadline, no Cancel channel, no
 // httptrace hooks, no State), so the caller may return while the fetch goes
 // on. With recheck, the flight first looks in the store again when a
 // flight has landed since the caller's read (c.landings): that flight's
 // entry may answer it.
-func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck, here bool, after ...func()) {
+func (t *Transport) launch(f *flight, c *call, entry *cache.Entry, recheck bool, after ...func()) {
 	fc := *c
 	fc.st = nil
-	t.flights.run(c.key, f, t.cfg.BackgroundTimeout, here, func(ctx context.Context, cancel context.CancelFunc) {
+	t.flights.run(c.key, f, t.cfg.BackgroundTimeout, func(ctx context.Context, cancel context.CancelFunc) {
 		for _, fn := range after {
 			defer fn()
 		}
@@ -522,11 +484,10 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 		if o.status == StatusRevalidated {
 			f.stored = c.entryKey
 		}
-		if o.write == nil {
-			f.publish()
-			return
+		f.publish()
+		if o.write != nil {
+			o.write()
 		}
-		f.store(t.guarded(c.key, o.write))
 		return
 	}
 	resp := o.resp
@@ -580,10 +541,11 @@ func (t *Transport) fly(f *flight, c *call, entry *cache.Entry, cancel context.C
 	// The answer is out before it is stored: no caller waits for the
 	// write, and the flight stays in the group until the entry has
 	// landed, so requests arriving meanwhile join it instead of fetching.
+	f.publish()
 	if rec != nil {
-		f.store(t.guarded(o.key, func() { t.saveRecord(c, e, o.key, rec) }))
+		t.saveRecord(c, e, o.key, rec)
 	} else {
-		f.store(t.guarded(o.key, func() { t.save(c, e, o.key) }))
+		t.save(c, e, o.key)
 	}
 }
 

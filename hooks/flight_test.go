@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -266,59 +265,6 @@ func TestFlightsAreReleasedWhenIdle(t *testing.T) {
 	tr.flights.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d flights still tracked after %d distinct keys", n, keys)
-	}
-}
-
-// A leader that cannot stop waiting (no context to end, no Cancel channel)
-// fetches on its own goroutine; one that can stop, or a flight that takes
-// a cross-process lock, leaves the fetch to a runner. Either way the
-// answer is the fetch's and is stored.
-func TestLeaderFetchesOnItsOwnGoroutineOnlyWhenItCannotGiveUp(t *testing.T) {
-	var onCaller atomic.Bool
-	up := upstreamFunc(func(r *http.Request) (*http.Response, error) {
-		buf := make([]byte, 64<<10)
-		// On the caller's goroutine, the fetch runs inside its RoundTrip.
-		onCaller.Store(bytes.Contains(buf[:runtime.Stack(buf, false)], []byte("hooks.(*Transport).RoundTrip(")))
-		return okResponse(r, "body"), nil
-	})
-	cancellable, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	withCancelChannel := func(r *http.Request) { r.Cancel = make(chan struct{}) } //nolint:staticcheck // what net/http's client timeout sets
-	for _, tc := range []struct {
-		name   string
-		ctx    context.Context
-		modify func(*http.Request)
-		cfg    Config
-		here   bool
-	}{
-		{"no way to give up", context.Background(), nil, Config{}, true},
-		{"cancellable context", cancellable, nil, Config{}, false},
-		{"cancel channel", context.Background(), withCancelChannel, Config{}, false},
-		{"cross-process lock", context.Background(), nil, Config{CrossProcessWait: time.Second}, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tr := newFlightTransport(t, up, tc.cfg)
-			req := newGet(tc.ctx, "http://127.0.0.1:1/"+strings.ReplaceAll(tc.name, " ", "-"))
-			if tc.modify != nil {
-				tc.modify(req)
-			}
-			resp, err := tr.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b, _ := io.ReadAll(resp.Body); string(b) != "body" {
-				t.Fatalf("body %q", b)
-			}
-			if onCaller.Load() != tc.here {
-				t.Errorf("fetched on the caller's goroutine: %v, want %v", onCaller.Load(), tc.here)
-			}
-			if err := tr.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if n := tr.store.Stats().Writes; n != 1 {
-				t.Errorf("%d responses stored, want 1", n)
-			}
-		})
 	}
 }
 

@@ -270,6 +270,15 @@ func (s *Store) started() time.Time {
 	return time.Now()
 }
 
+// since is the time elapsed since start, a time from started: zero when
+// start is.
+func since(start time.Time) time.Duration {
+	if start.IsZero() {
+		return 0
+	}
+	return time.Since(start)
+}
+
 func (s *Store) observeBackend(ctx context.Context, e BackendEvent) {
 	s.counters.ObserveBackend(ctx, e)
 	for _, o := range s.observers {

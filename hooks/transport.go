@@ -501,10 +501,7 @@ func (t *Transport) rangeResponse(req *http.Request, e *cache.Entry, now time.Ti
 // its Observers), from its final status.
 func (t *Transport) record(c *call, r Result) {
 	c.st.record(r)
-	e := RequestEvent{Status: r.Status}
-	if !c.start.IsZero() {
-		e.Duration = time.Since(c.start)
-	}
+	e := RequestEvent{Status: r.Status, Duration: since(c.start)}
 	if c.validating {
 		switch {
 		case r.Status == StatusRevalidated:
@@ -521,11 +518,7 @@ func (t *Transport) forward(req *http.Request, st *State) (*http.Response, error
 	st.record(Result{Status: StatusBypass})
 	start := t.store.started()
 	resp, err := t.Upstream().RoundTrip(req)
-	e := RequestEvent{Status: StatusBypass}
-	if !start.IsZero() {
-		e.Duration = time.Since(start)
-	}
-	t.store.ObserveRequest(req.Context(), e)
+	t.store.ObserveRequest(req.Context(), RequestEvent{Status: StatusBypass, Duration: since(start)})
 	return resp, err
 }
 

@@ -43,17 +43,15 @@ func VariantKey(primary Key, names []string, h http.Header) Key {
 			b = appendVaryNormalList(b, h.Values(name))
 			continue
 		}
-		for i, line := range h.Values(name) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			j := 0
+		// Field lines join with commas, as their members do.
+		comma := false
+		for _, line := range h.Values(name) {
 			for member := range strings.SplitSeq(line, ",") {
-				if j > 0 {
+				if comma {
 					b = append(b, ',')
 				}
 				b = append(b, strings.TrimSpace(member)...)
-				j++
+				comma = true
 			}
 		}
 	}

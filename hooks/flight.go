@@ -127,8 +127,8 @@ func (g *group) run(key cache.Key, f *flight, timeout time.Duration, fn func(ctx
 // write runs fn, which stores the answer a request for key was given and
 // must not panic, on a runner, as a flight whose answer is already out: a
 // request for key that arrives meanwhile waits for it (see shared and
-// pending), and flush and close wait for it. It returns false, having run nothing, when a flight
-// for key is in progress or the group is closed.
+// pending), and flush and close wait for it. It returns false, having run
+// nothing, when a flight for key is in progress or the group is closed.
 func (g *group) write(key cache.Key, fn func()) bool {
 	f := &flight{ready: make(chan struct{}), done: make(chan struct{})}
 	f.publish()

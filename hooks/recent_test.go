@@ -116,7 +116,7 @@ func TestRecentIsBounded(t *testing.T) {
 		t.Errorf("a record above %d bytes was remembered", recentMaxRecord)
 	}
 	r = recent{}
-	for i := 0; r.bytes <= recentBytes && i < 2*recentBytes/recentMaxRecord; i++ {
+	for i := range 2 * recentBytes / recentMaxRecord {
 		before := r.bytes
 		r.put(fmt.Sprint(i), make([]byte, recentMaxRecord), e)
 		if r.bytes > recentBytes {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -581,21 +582,22 @@ type hitResponse struct {
 // more values taken from the same backing array as the copied ones (for the
 // caller to add). Like http.Header.Clone, it copies the values into one
 // array; the copies have no spare capacity, so appending to one copies it.
+// The array is sized for one value per name, the common case, so that h is
+// walked once; a name with more values than are left gets its own array.
 func cloneHeader(h http.Header, extra int) (http.Header, []string) {
-	n := extra
-	for _, vs := range h {
-		n += len(vs)
-	}
-	backing := make([]string, n)
+	backing := make([]string, len(h)+extra)
 	out := make(http.Header, len(h)+2)
 	for name, vs := range h {
-		if vs == nil {
+		switch {
+		case vs == nil:
 			out[name] = nil
-			continue
+		case len(vs) > len(backing)-extra:
+			out[name] = slices.Clone(vs)[:len(vs):len(vs)]
+		default:
+			m := copy(backing, vs)
+			out[name] = backing[:m:m]
+			backing = backing[m:]
 		}
-		m := copy(backing, vs)
-		out[name] = backing[:m:m]
-		backing = backing[m:]
 	}
 	return out, backing[:extra:extra]
 }

@@ -151,6 +151,7 @@ func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 // GetMemo implements backend.Memoizer: it is Get, and returns the memo
 // attached to the value by SetMemo, if any.
 func (b *Backend) GetMemo(ctx context.Context, key string) ([]byte, any, error) {
+	now := b.now() // before the lock: concurrent hits hold it for less
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.check(ctx); err != nil {
@@ -160,7 +161,7 @@ func (b *Backend) GetMemo(ctx context.Context, key string) ([]byte, any, error) 
 	if !ok {
 		return nil, nil, backend.ErrNotFound
 	}
-	if b.expired(e, b.now()) {
+	if b.expired(e, now) {
 		b.remove(e)
 		return nil, nil, backend.ErrNotFound
 	}

@@ -136,6 +136,50 @@ if [ "${PROFILE:-1}" != 0 ]; then
       } >>"$gen"
     done
   done
+
+  # Garbage collection at 64 KiB: the same hits with GODEBUG=gctrace=1
+  # (cycles and GC CPU per hit) and with GOGC=800 (a heap goal far above
+  # the runtime's 4 MB minimum, as in a process with more live data), each
+  # pair interleaved three times; medians.
+  gc_stats() { # gctrace lines on stdin -> "cycles cpu_ms"
+    awk '/^gc [0-9]+ @/ { n++; if (match($0, /clock, [0-9.+\/]+ ms cpu/)) { s = substr($0, RSTART + 7, RLENGTH - 14); gsub(/\//, "+", s); k = split(s, a, "+"); for (i = 1; i <= k; i++) t += a[i] } } END { printf "%d %.3f\n", n, t }'
+  }
+  median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+  hits=20000
+  {
+    echo
+    echo "### Garbage collection at 64 KiB"
+    echo
+    echo "Each case run for $hits hits, three times, interleaved with its floor; medians. GC cycles and GC CPU from \`GODEBUG=gctrace=1\` (the sum of a cycle's CPU phases); time per hit at the default \`GOGC=100\`, where the heap goal stays at the runtime's 4 MB minimum, and at \`GOGC=800\`."
+    echo
+    echo "| case | GC cycles per 1,000 hits | GC CPU per hit | time per hit, GOGC=100 | time per hit, GOGC=800 |"
+    echo "|---|---|---|---|---|"
+  } >"$work/gc.md"
+  for pair in "floor.map restycache.memory" "floor.redis-get restycache.redis"; do
+    for c in $pair; do : >"$work/gc-$c.cycles"; : >"$work/gc-$c.cpu"; : >"$work/gc-$c.ns100"; : >"$work/gc-$c.ns800"; done
+    for _ in 1 2 3; do
+      for c in $pair; do
+        re=$(echo "BenchmarkHit/via=resty/cache=$c/body=64KiB/run=serial" | sed 's#[^/]*#^&$#g')
+        GODEBUG=gctrace=1 "$bin" -test.run '^$' -test.bench "$re" -test.benchtime "${hits}x" -test.count 1 >"$work/gc.out" 2>"$work/gc.err"
+        read -r cycles cpu < <(gc_stats <"$work/gc.err")
+        echo "$cycles" >>"$work/gc-$c.cycles"
+        echo "$cpu" >>"$work/gc-$c.cpu"
+        awk '/^Benchmark/ { print $3 }' "$work/gc.out" >>"$work/gc-$c.ns100"
+        GOGC=800 "$bin" -test.run '^$' -test.bench "$re" -test.benchtime "${hits}x" -test.count 1 >"$work/gc.out"
+        awk '/^Benchmark/ { print $3 }' "$work/gc.out" >>"$work/gc-$c.ns800"
+      done
+    done
+    for c in $pair; do
+      cycles=$(median <"$work/gc-$c.cycles") cpu=$(median <"$work/gc-$c.cpu")
+      ns100=$(median <"$work/gc-$c.ns100") ns800=$(median <"$work/gc-$c.ns800")
+      echo "$c $ns100 $ns800" >>"$work/gc-ratios"
+      awk -v c="$c" -v n="$hits" -v cy="$cycles" -v cpu="$cpu" -v a="$ns100" -v b="$ns800" \
+        'BEGIN { printf "| %s | %.1f | %.1f µs | %.1f µs | %.1f µs |\n", c, cy * 1000 / n, cpu * 1000 / n, a / 1000, b / 1000 }' >>"$work/gc.md"
+    done
+  done
+  awk 'NR % 2 == 1 { f = $1; f100 = $2; f800 = $3; next }
+    { printf "\n%s / %s: %.2f× at GOGC=100, %.2f× at GOGC=800.\n", $1, f, $2 / f100, $3 / f800 }' "$work/gc-ratios" >>"$work/gc.md"
+  cat "$work/gc.md" >>"$gen"
 fi
 # The profiles section: the analysis (profiles/ANALYSIS.md, written by
 # hand from these listings), then the listings' top sites.

@@ -23,6 +23,10 @@ type Goal struct {
 	// Value computes the value for a case, and whether the Set has what
 	// it needs.
 	Value func(s *Set, cache string) (float64, bool)
+	// Rounds, when not nil, computes the value round by round (the ratio
+	// of each round's two samples), to show how far this machine's noise
+	// moves it; nil when the rounds cannot be paired.
+	Rounds func(s *Set, cache string) []float64
 	// Met reports whether a value keeps the target; nil means no target.
 	Met func(v float64) bool
 	// Format shows a value.
@@ -45,6 +49,9 @@ func timeGoal(label, what, via, body, run, floor, ours string, peers map[string]
 		Label: label, Ours: ours, Peers: peers, Format: times,
 		Value: func(s *Set, cache string) (float64, bool) {
 			return s.Ratio(Name(what, via, cache, body, run), Name(what, via, floor, body, run), "ns/op")
+		},
+		Rounds: func(s *Set, cache string) []float64 {
+			return s.RoundRatios(Name(what, via, cache, body, run), Name(what, via, floor, body, run), "ns/op")
 		},
 	}
 	if max > 0 {
@@ -179,7 +186,8 @@ func Goals() []Goal {
 			Value: func(s *Set, cache string) (float64, bool) {
 				return s.Median(burst(cache), "latency-ratio")
 			},
-			Met: atMost(1.1), Format: times,
+			Rounds: func(s *Set, cache string) []float64 { return s.Samples(burst(cache), "latency-ratio") },
+			Met:    atMost(1.1), Format: times,
 		})
 	}
 	return gs

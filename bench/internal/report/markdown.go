@@ -25,6 +25,31 @@ type Info struct {
 	Profiles string
 }
 
+// perRound shows the quartiles of g's per-round values for restycache,
+// and in how many rounds the value kept g's target; "—" when g has no
+// per-round values.
+func perRound(g Goal, s *Set) string {
+	if g.Rounds == nil {
+		return "—"
+	}
+	r := g.Rounds(s, g.Ours)
+	if len(r) == 0 {
+		return "—"
+	}
+	q1, m, q3 := Quartiles(r)
+	out := fmt.Sprintf("%s · %s · %s", g.Format(q1), g.Format(m), g.Format(q3))
+	if g.Met != nil {
+		kept := 0
+		for _, v := range r {
+			if g.Met(v) {
+				kept++
+			}
+		}
+		out += fmt.Sprintf("; %d of %d", kept, len(r))
+	}
+	return out
+}
+
 // Markdown writes RESULTS.md for s.
 func Markdown(w io.Writer, s *Set, info Info) error {
 	var b strings.Builder
@@ -39,13 +64,14 @@ func Markdown(w io.Writer, s *Set, info Info) error {
 	}
 
 	p("## Targets (issue 11)\n\n")
-	p("Ratios of medians, serial unless the row says parallel. The peers' columns show the same ratio for them where they have the case; the verdict is restycache's.\n\n")
+	p("Ratios of medians, serial unless the row says parallel. The peers' columns show the same ratio for them where they have the case; the verdict is restycache's. ")
+	p("For a time ratio, *per round* shows restycache's ratio within each round (its two samples ran seconds apart): the quartiles of the rounds, and in how many rounds the ratio kept the goal. It shows how far this machine's noise moves a ratio; the verdict is the issue's, on the ratio of medians.\n\n")
 	cols := peerNames()
-	p("| | goal | restycache |")
+	p("| | goal | restycache | per round (quartiles; within goal) |")
 	for _, c := range cols {
 		p(" %s |", c)
 	}
-	p(" verdict |\n|---|---|---|")
+	p(" verdict |\n|---|---|---|---|")
 	for range cols {
 		p("---|")
 	}
@@ -57,7 +83,7 @@ func Markdown(w io.Writer, s *Set, info Info) error {
 			target = "—"
 		}
 		v, ok := g.Value(s, g.Ours)
-		p("| %s | %s | %s |", g.Label, target, show(g, v, ok))
+		p("| %s | %s | %s | %s |", g.Label, target, show(g, v, ok), perRound(g, s))
 		for _, c := range cols {
 			name, has := g.Peers[c]
 			if !has {

@@ -121,6 +121,43 @@ func (s *Set) Ratio(num, den, unit string) (float64, bool) {
 	return n / d, true
 }
 
+// RoundRatios returns, round by round, the ratio of num's sample to den's
+// in unit: nil unless both have one sample in every round (the same
+// number of samples) and none of den's is zero.
+func (s *Set) RoundRatios(num, den, unit string) []float64 {
+	n, d := s.samples[num][unit], s.samples[den][unit]
+	if len(n) == 0 || len(n) != len(d) {
+		return nil
+	}
+	r := make([]float64, len(n))
+	for i := range n {
+		if d[i] == 0 {
+			return nil
+		}
+		r[i] = n[i] / d[i]
+	}
+	return r
+}
+
+// Quartiles returns the first quartile, the median and the third quartile
+// of v (not empty), each the median of its half as in Tukey's hinges.
+func Quartiles(v []float64) (q1, median, q3 float64) {
+	v = slices.Clone(v)
+	sort.Float64s(v)
+	mid := func(v []float64) float64 {
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	half := len(v) / 2
+	lo, hi := v[:half], v[len(v)-half:]
+	if half == 0 {
+		lo, hi = v, v
+	}
+	return mid(lo), mid(v), mid(hi)
+}
+
 // Name builds a benchmark name of the suite's scheme. An empty run leaves
 // the run= element out.
 func Name(what, via, cache, body, run string) string {

@@ -73,7 +73,8 @@ func TestMarkdownJudgesTargets(t *testing.T) {
 	md := b.String()
 	for _, want := range []string{
 		// 13000/12000 = 1.08 ≤ 1.2: met.
-		"| memory hit via resty, 2KiB / resty floor | ≤ 1.2× | 1.08× | — | — | — | met |",
+		// floor.map has a sample more than ours: no per-round ratios.
+		"| memory hit via resty, 2KiB / resty floor | ≤ 1.2× | 1.08× | — | — | — | — | met |",
 		// 40 - 34 = 6 ≤ 12: met; 9000 - 8000 = 1000 B ≤ 2 KiB: met.
 		"| objects a memory hit allocates beyond the resty floor, 2KiB | ≤ +12 | +6 |",
 		"| bytes a memory hit allocates beyond the resty floor, 2KiB (no body-sized copy) | ≤ +2 KiB | +1000 B |",
@@ -87,6 +88,42 @@ func TestMarkdownJudgesTargets(t *testing.T) {
 	}
 	if !strings.Contains(md, "| Redis hit, 2KiB / resty + raw go-redis GET | ≤ 1.15× | — |") {
 		t.Error("a ratio without its floor is not shown as missing")
+	}
+}
+
+func TestPerRoundRatios(t *testing.T) {
+	const raw = `BenchmarkHit/via=resty/cache=floor.map/body=2KiB/run=serial-2 100 10000 ns/op
+BenchmarkHit/via=resty/cache=restycache.memory/body=2KiB/run=serial-2 100 11000 ns/op
+BenchmarkHit/via=resty/cache=floor.map/body=2KiB/run=serial-2 100 12000 ns/op
+BenchmarkHit/via=resty/cache=restycache.memory/body=2KiB/run=serial-2 100 15000 ns/op
+BenchmarkHit/via=resty/cache=floor.map/body=2KiB/run=serial-2 100 10000 ns/op
+BenchmarkHit/via=resty/cache=restycache.memory/body=2KiB/run=serial-2 100 13000 ns/op
+`
+	s, err := report.Parse(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := report.Name("Hit", "resty", "floor.map", "2KiB", "serial")
+	ours := report.Name("Hit", "resty", "restycache.memory", "2KiB", "serial")
+	r := s.RoundRatios(ours, floor, "ns/op")
+	if len(r) != 3 || r[0] != 1.1 || r[1] != 1.25 || r[2] != 1.3 {
+		t.Errorf("RoundRatios = %v, want [1.1 1.25 1.3]", r)
+	}
+	if q1, m, q3 := report.Quartiles(r); q1 != 1.1 || m != 1.25 || q3 != 1.3 {
+		t.Errorf("Quartiles = %v %v %v", q1, m, q3)
+	}
+	if q1, m, q3 := report.Quartiles([]float64{4, 1, 3, 2}); q1 != 1.5 || m != 2.5 || q3 != 3.5 {
+		t.Errorf("Quartiles of four = %v %v %v, want 1.5 2.5 3.5", q1, m, q3)
+	}
+	var b strings.Builder
+	if err := report.Markdown(&b, s, report.Info{Rounds: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// The ratio of medians is 13000/10000 = 1.30 (not met); one round of
+	// three kept the goal.
+	want := "| memory hit via resty, 2KiB / resty floor | ≤ 1.2× | 1.30× | 1.10× · 1.25× · 1.30×; 1 of 3 |"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("RESULTS.md lacks %q:\n%s", want, b.String())
 	}
 }
 

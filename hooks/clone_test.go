@@ -10,7 +10,7 @@ func TestCloneHeader(t *testing.T) {
 	for _, h := range []http.Header{
 		{},
 		{"A": {"1"}},
-		{"A": {"1"}, "B": {"2", "3", "4"}, "C": {"5"}},       // more values than one per name
+		{"A": {"1"}, "B": {"2", "3", "4"}, "C": {"5"}},        // more values than one per name
 		{"Multi": {"1", "2", "3", "4", "5", "6"}, "X": {"7"}}, // more values than the array holds
 		{"Nil": nil, "Empty": {}, "A": {"1"}},
 	} {

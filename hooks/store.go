@@ -202,6 +202,7 @@ type Store struct {
 	storage  backend.Storage
 	memo     backend.Memoizer // storage, when it keeps decoded entries beside its values
 	recent   recent           // the records last decoded, when storage is no Memoizer
+	reads    reads            // the reads in flight, when storage is no Memoizer
 	adopter  backend.Adopter  // storage, when it can keep a fresh record without a copy
 	prefix   string
 	budget   budget
@@ -389,10 +390,23 @@ func (s *Store) lookup(ctx context.Context, key cache.Key, shareable bool) (*cac
 // (nil, nil) and a corrupt one is deleted and (nil, nil). With shareable
 // and a backend.Memoizer, a record is decoded (and verified) once per
 // stored value, and the decoded entry is kept beside the value and shared
-// by every later read of it; with shareable and any other backend, a read
+// by every later read of it; with shareable and any other backend,
+// concurrent reads of key share one backend call (see reads), and a read
 // of the same bytes as a recent one shares the entry decoded then (see
 // recent). shared reports such an entry, which nobody may modify.
 func (s *Store) get(ctx context.Context, key cache.Key, shareable bool) (e *cache.Entry, shared bool, err error) {
+	if !shareable || s.memo != nil {
+		return s.read(ctx, key, shareable)
+	}
+	e, err = s.reads.do(ctx, s.full(key), func() (*cache.Entry, error) {
+		e, _, err := s.read(ctx, key, true)
+		return e, err
+	})
+	return e, e != nil, err
+}
+
+// read is get without coalescing.
+func (s *Store) read(ctx context.Context, key cache.Key, shareable bool) (e *cache.Entry, shared bool, err error) {
 	var b []byte
 	var memo any
 	full := s.full(key)

@@ -60,3 +60,12 @@ func (c boundCtx) Deadline() (time.Time, bool) { return c.deadline.Deadline() }
 func (c boundCtx) Done() <-chan struct{}       { return c.deadline.Done() }
 func (c boundCtx) Err() error                  { return c.deadline.Err() }
 func (c boundCtx) Value(key any) any           { return c.values.Value(key) }
+
+// AfterFunc arranges for f to run once c is done, as context.AfterFunc
+// does. context.AfterFunc and context.WithCancel use it for a context of
+// a type they do not know: without it, each of them would start a
+// goroutine to watch Done (mattn/go-sqlite3 calls context.AfterFunc on
+// every query), where this registers f with the shared deadline context.
+func (c boundCtx) AfterFunc(f func()) (stop func() bool) {
+	return context.AfterFunc(c.deadline, f)
+}

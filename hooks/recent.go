@@ -3,6 +3,7 @@ package hooks
 import (
 	"bytes"
 	"sync"
+	"unsafe"
 
 	"github.com/restycache/restycache/cache"
 )
@@ -88,4 +89,32 @@ func (r *recent) forgetAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.m, r.bytes = nil, 0
+}
+
+// alignMin is the smallest body that alignedRecord moves.
+const alignMin = 4 << 10
+
+// alignedRecord returns b and e, decoded from it, with the record copied to
+// where e's body starts on a bodyAlign boundary, when the body is at least
+// alignMin bytes, is a slice of b and is not aligned already. The record a
+// backend returns starts where its driver's allocation does, so its body
+// sits at an arbitrary offset; a remembered record is served many times,
+// and every hit copies its body out (see bodyAlign). e must not be shared
+// yet.
+func alignedRecord(b []byte, e *cache.Entry) ([]byte, *cache.Entry) {
+	n := len(e.Body)
+	if n < alignMin {
+		return b, e
+	}
+	base, body := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(e.Body)))
+	if body < base || body+uintptr(n) > base+uintptr(len(b)) || body%bodyAlign == 0 {
+		return b, e // decrypted elsewhere, or aligned
+	}
+	off := int(body - base)
+	cp := make([]byte, len(b)+bodyAlign-1)
+	p := alignPad(cp, off)
+	cp = cp[p : p+len(b) : p+len(b)]
+	copy(cp, b)
+	e.Body = cp[off : off+n : off+n]
+	return cp, e
 }

@@ -446,6 +446,7 @@ func (s *Store) read(ctx context.Context, key cache.Key, shareable bool) (e *cac
 		m.SetMemo(full, b, &decoded{env: s.env, entry: e})
 		shared = true
 	case remember:
+		b, e = alignedRecord(b, e)
 		s.recent.put(full, b, e)
 		shared = true
 	}
@@ -541,13 +542,7 @@ func (s *Store) NewRecord(key cache.Key, e *cache.Entry, n int) *Record {
 	if s.env.kind == envSealed || n < 0 {
 		return nil
 	}
-	buf := make([]byte, 0, envHeadLen+recordHeadRoom+n+envTrailerMax)
-	buf = s.env.head(s.full(key), buf)
-	start := len(buf)
-	buf = cache.AppendEntryHead(buf, e, n)
-	if cap(buf)-len(buf) < n+envTrailerMax {
-		buf = slices.Grow(buf, n+envTrailerMax)
-	}
+	buf, start := s.env.alignedHead(s.full(key), e, n)
 	return &Record{buf: buf, start: start, n: n}
 }
 

@@ -1,0 +1,78 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/restycache/restycache/backend/memory"
+	"github.com/restycache/restycache/cache"
+)
+
+func aligned(b []byte) bool { return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%bodyAlign == 0 }
+
+func TestStoredBodiesAreAligned(t *testing.T) {
+	ctx := context.Background()
+	for _, signing := range [][][]byte{nil, {bytes.Repeat([]byte{7}, 32)}} {
+		for _, n := range []int{1, 100, 5000, 70000} {
+			t.Run(fmt.Sprintf("signed=%v/body=%d", signing != nil, n), func(t *testing.T) {
+				body := bytes.Repeat([]byte("0123456789"), n/10+1)[:n]
+				s := NewStore(memory.New(), StoreOptions{SigningKeys: signing, Logger: slog.New(slog.DiscardHandler)})
+
+				// A record read into its place (the miss path).
+				e := recentEntry("")
+				rec := s.NewRecord("read-in", e, n)
+				if !aligned(rec.Body()) {
+					t.Error("NewRecord's room for the body is not aligned")
+				}
+				copy(rec.Body(), body)
+				e.Body = rec.Body()
+				if err := s.SaveRecord(ctx, "read-in", e, rec, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+				// A record encoded whole (Save).
+				if err := s.Save(ctx, "whole", recentEntry(string(body)), time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+				for _, key := range []cache.Key{"read-in", "whole"} {
+					got, _, shared, err := s.lookup(ctx, key, true)
+					if err != nil || got == nil || !shared || !bytes.Equal(got.Body, body) {
+						t.Fatalf("%s: %v, shared %v, err %v", key, got, shared, err)
+					}
+					if !aligned(got.Body) {
+						t.Errorf("%s: the stored body, which memory hands out, is not aligned", key)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestRememberedLargeRecordsAreAligned(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{100, alignMin, 70000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			body := bytes.Repeat([]byte("abcdefghij"), n/10+1)[:n]
+			// plainStorage hides Adopter: memory copies what it is given,
+			// to an allocation of its own, as a server backend's driver does.
+			s := NewStore(plainStorage{memory.New()}, StoreOptions{Logger: slog.New(slog.DiscardHandler)})
+			if err := s.Save(ctx, "k", recentEntry(string(body)), time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			first, _, _, err := s.lookup(ctx, "k", true)
+			if err != nil || first == nil || !bytes.Equal(first.Body, body) {
+				t.Fatalf("first read: %v, %v", first, err)
+			}
+			if n >= alignMin && !aligned(first.Body) {
+				t.Error("a remembered large body is not aligned")
+			}
+			if again, _, _, _ := s.lookup(ctx, "k", true); again != first {
+				t.Error("the next read of the same bytes did not share the remembered entry")
+			}
+		})
+	}
+}

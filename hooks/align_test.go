@@ -54,7 +54,7 @@ func TestStoredBodiesAreAligned(t *testing.T) {
 
 func TestRememberedLargeRecordsAreAligned(t *testing.T) {
 	ctx := context.Background()
-	for _, n := range []int{100, alignMin, 70000} {
+	for _, n := range []int{100, alignMin, 70000, recentMaxRecord + 1} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			body := bytes.Repeat([]byte("abcdefghij"), n/10+1)[:n]
 			// plainStorage hides Adopter: memory copies what it is given,
@@ -67,12 +67,36 @@ func TestRememberedLargeRecordsAreAligned(t *testing.T) {
 			if err != nil || first == nil || !bytes.Equal(first.Body, body) {
 				t.Fatalf("first read: %v, %v", first, err)
 			}
-			if n >= alignMin && !aligned(first.Body) {
+			remembered := n <= recentMaxRecord
+			if remembered && n >= alignMin && !aligned(first.Body) {
 				t.Error("a remembered large body is not aligned")
 			}
-			if again, _, _, _ := s.lookup(ctx, "k", true); again != first {
-				t.Error("the next read of the same bytes did not share the remembered entry")
+			if again, _, _, _ := s.lookup(ctx, "k", true); (again == first) != remembered {
+				t.Errorf("the next read of the same bytes shared the first one's entry: %v, want %v", again == first, remembered)
 			}
 		})
+	}
+}
+
+func TestAlignedRecordMovesOnlyWhatIsRemembered(t *testing.T) {
+	// 1 byte past a large allocation's start, which is aligned: not aligned.
+	record := func(size int) ([]byte, *cache.Entry) {
+		b := make([]byte, size)
+		return b, &cache.Entry{Body: b[1 : 1+alignMin]}
+	}
+	b, e := record(2 * alignMin)
+	if moved, me := alignedRecord(b, e); &moved[0] == &b[0] || !aligned(me.Body) || len(moved) != len(b) {
+		t.Error("a record that will be remembered was not moved to align its body")
+	}
+	// Too large to remember: the next hit reads it anew, so it stays where
+	// it was read rather than being copied for nothing.
+	b, e = record(recentMaxRecord + 1)
+	if kept, _ := alignedRecord(b, e); &kept[0] != &b[0] {
+		t.Error("a record too large to remember was copied")
+	}
+	// A body below alignMin stays where it is.
+	b = make([]byte, 2*alignMin)
+	if kept, _ := alignedRecord(b, &cache.Entry{Body: b[1:100]}); &kept[0] != &b[0] {
+		t.Error("a small body was moved")
 	}
 }

@@ -96,14 +96,15 @@ const alignMin = 4 << 10
 
 // alignedRecord returns b and e, decoded from it, with the record copied to
 // where e's body starts on a bodyAlign boundary, when the body is at least
-// alignMin bytes, is a slice of b and is not aligned already. The record a
+// alignMin bytes, is a slice of b and is not aligned already, and the
+// record is small enough to be remembered (recentMaxRecord). The record a
 // backend returns starts where its driver's allocation does, so its body
 // sits at an arbitrary offset; a remembered record is served many times,
 // and every hit copies its body out (see bodyAlign). e must not be shared
 // yet.
 func alignedRecord(b []byte, e *cache.Entry) ([]byte, *cache.Entry) {
 	n := len(e.Body)
-	if n < alignMin {
+	if n < alignMin || len(b) > recentMaxRecord {
 		return b, e
 	}
 	base, body := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(e.Body)))

@@ -26,7 +26,7 @@ type reads struct {
 // the first waiter, so a read that nobody joins allocates no channel.
 type read struct {
 	done    chan struct{} // under reads.mu
-	waiters int           // under reads.mu
+	waiters int           // joined after the first, under reads.mu (tests watch it)
 	entry   *cache.Entry
 	err     error
 }
@@ -69,14 +69,4 @@ func (r *reads) do(ctx context.Context, key string, fn func() (*cache.Entry, err
 		r.mu.Unlock()
 	}()
 	return fn()
-}
-
-// waiting returns how many callers wait for the read of key in flight.
-func (r *reads) waiting(key string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if rd := r.m[key]; rd != nil {
-		return rd.waiters
-	}
-	return 0
 }

@@ -31,6 +31,16 @@ func (h *heldStorage) Get(ctx context.Context, key string) ([]byte, error) {
 	return h.Storage.Get(ctx, key)
 }
 
+// waiting returns how many callers wait for the read of key in flight.
+func (r *reads) waiting(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rd := r.m[key]; rd != nil {
+		return rd.waiters
+	}
+	return 0
+}
+
 // waitFor waits, a bounded number of times, until cond holds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

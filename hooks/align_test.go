@@ -100,3 +100,37 @@ func TestAlignedRecordMovesOnlyWhatIsRemembered(t *testing.T) {
 		t.Error("a small body was moved")
 	}
 }
+
+// TestHeadsLargerThanTheirRoom stores entries whose fields before the body
+// outgrow recordHeadRoom, where the head's buffer is reallocated and cannot
+// be aligned (found by FuzzTransport: a small body after a large head).
+func TestHeadsLargerThanTheirRoom(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(memory.New(), StoreOptions{Logger: slog.New(slog.DiscardHandler)})
+	for _, h := range []int{recordHeadRoom - 100, recordHeadRoom, recordHeadRoom + 100, 3 * recordHeadRoom} {
+		for _, n := range []int{0, 1, 100, 5000} {
+			t.Run(fmt.Sprintf("head=%d/body=%d", h, n), func(t *testing.T) {
+				body := bytes.Repeat([]byte("x"), n)
+				e := recentEntry("")
+				e.Header.Set("X-Large", string(bytes.Repeat([]byte("h"), h)))
+				rec := s.NewRecord("read-in", e, n)
+				copy(rec.Body(), body)
+				e.Body = rec.Body()
+				if err := s.SaveRecord(ctx, "read-in", e, rec, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+				whole := recentEntry(string(body))
+				whole.Header = e.Header
+				if err := s.Save(ctx, "whole", whole, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+				for _, key := range []cache.Key{"read-in", "whole"} {
+					got, _, _, err := s.lookup(ctx, key, true)
+					if err != nil || got == nil || !bytes.Equal(got.Body, body) || got.Header.Get("X-Large") != e.Header.Get("X-Large") {
+						t.Fatalf("%s: %v, err %v", key, got, err)
+					}
+				}
+			})
+		}
+	}
+}

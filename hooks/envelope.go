@@ -219,10 +219,12 @@ func (env *envelope) alignedHead(key string, e *cache.Entry, n int) (buf []byte,
 	buf = env.head(key, alloc[spare:spare])
 	start = len(buf)
 	buf = cache.AppendEntryHead(buf, e, n)
-	if cap(buf)-len(buf) < n+envTrailerMax {
+	h := len(buf)
+	if spare+h+n+envTrailerMax > cap(alloc) {
+		// The head outgrew its room, so buf is no longer in alloc (or the
+		// rest would not fit after it): the record is left unaligned.
 		return slices.Grow(buf, n+envTrailerMax), start
 	}
-	h := len(buf)
 	pad := alignPad(alloc, h)
 	copy(alloc[pad:pad+h], buf)
 	return alloc[pad : pad+h], start

@@ -25,6 +25,8 @@ func FuzzTransport(f *testing.F) {
 	f.Add(uint16(304), "max-age=0, stale-while-revalidate=60", "", "7200, 0", `W/"x"`, "*", "", []byte{0, 7, 0, 7, 0})
 	f.Add(uint16(503), "stale-if-error=60, max-age=1", "garbage", "-1", "", "", "", []byte{0, 20, 0, 30, 2, 0})
 	f.Add(uint16(206), "public, s-maxage=5, must-revalidate", "", "", "", "Accept-Encoding, Cookie", "", []byte{8, 0, 1, 0, 3, 0})
+	// A head larger than recordHeadRoom before a small body.
+	f.Add(uint16(0), "max-age=60", "", "", `"`+strings.Repeat("e", 2*recordHeadRoom)+`"`, "", "", []byte{0, 0, 1})
 	f.Fuzz(func(t *testing.T, status uint16, cc, expires, age, etag, vary, lastModified string, steps []byte) {
 		if len(steps) > 64 {
 			steps = steps[:64]
